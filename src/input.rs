@@ -1,0 +1,374 @@
+//! Reading CMS exports: JSONL, a JSON array, a folder of `.json` files, or stdin; and turning a record
+//! into an `Article` through a field mapping. Records are yielded one at a time, with where they came
+//! from, so a bad one is reported by name and the rest go on.
+use crate::html::html_to_text;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// Where a record came from, for error messages: `file.jsonl:12`, `file.json[3]`, `dir/a.json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin(pub String);
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One input record: its JSON object, or why it could not be read as one.
+#[derive(Debug)]
+pub struct RawRecord {
+    pub origin: Origin,
+    pub record: Result<Map<String, Value>, String>,
+}
+
+pub type Records = Box<dyn Iterator<Item = RawRecord> + Send>;
+
+/// Opens an input: `-` for stdin, a directory of `.json` files, or a JSONL / JSON-array file (told
+/// apart by the first non-blank byte). Fails only when the input itself cannot be opened.
+pub fn open(path: &Path) -> std::io::Result<Records> {
+    if path == Path::new("-") {
+        return Ok(from_reader("stdin".to_string(), Box::new(std::io::stdin())));
+    }
+    if path.is_dir() {
+        return Ok(Box::new(folder(path)?));
+    }
+    let file = fs::File::open(path)?;
+    Ok(from_reader(path.display().to_string(), Box::new(file)))
+}
+
+fn from_reader(name: String, reader: Box<dyn Read + Send>) -> Records {
+    let mut reader = BufReader::with_capacity(1 << 16, reader);
+    let first = match reader.fill_buf() {
+        Ok(buf) => buf.iter().copied().find(|b| !b.is_ascii_whitespace()),
+        Err(e) => {
+            return Box::new(std::iter::once(RawRecord {
+                origin: Origin(name),
+                record: Err(e.to_string()),
+            }))
+        }
+    };
+    if first == Some(b'[') {
+        let mut bytes = Vec::new();
+        if let Err(e) = reader.read_to_end(&mut bytes) {
+            return Box::new(std::iter::once(RawRecord {
+                origin: Origin(name),
+                record: Err(e.to_string()),
+            }));
+        }
+        return Box::new(json_array(&name, &bytes).into_iter());
+    }
+    Box::new(JsonLines {
+        name,
+        reader,
+        line: 0,
+    })
+}
+
+/// JSONL: one record per non-blank line; blank lines are skipped, everything else is a record.
+struct JsonLines {
+    name: String,
+    reader: BufReader<Box<dyn Read + Send>>,
+    line: usize,
+}
+
+impl Iterator for JsonLines {
+    type Item = RawRecord;
+    fn next(&mut self) -> Option<RawRecord> {
+        loop {
+            let mut buf = Vec::new();
+            match self.reader.read_until(b'\n', &mut buf) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(e) => {
+                    self.line += 1;
+                    let origin = Origin(format!("{}:{}", self.name, self.line));
+                    return Some(RawRecord {
+                        origin,
+                        record: Err(format!("read error: {e}")),
+                    });
+                }
+            }
+            self.line += 1;
+            let origin = Origin(format!("{}:{}", self.name, self.line));
+            let text = match std::str::from_utf8(&buf) {
+                Ok(t) => t,
+                Err(e) => {
+                    let record = Err(format!(
+                        "invalid UTF-8 at byte {} of the line",
+                        e.valid_up_to()
+                    ));
+                    return Some(RawRecord { origin, record });
+                }
+            };
+            let text = text.trim_start_matches('\u{feff}');
+            if text.trim().is_empty() {
+                continue;
+            }
+            return Some(RawRecord {
+                origin,
+                record: parse_object(text),
+            });
+        }
+    }
+}
+
+fn parse_object(text: &str) -> Result<Map<String, Value>, String> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(format!(
+            "record is {}, expected a JSON object",
+            kind_of(&other)
+        )),
+        Err(e) => Err(format!("malformed JSON: {e}")),
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn json_array(name: &str, bytes: &[u8]) -> Vec<RawRecord> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t.trim_start_matches('\u{feff}'),
+        Err(e) => {
+            let record = Err(format!("invalid UTF-8 at byte {}", e.valid_up_to()));
+            return vec![RawRecord {
+                origin: Origin(name.to_string()),
+                record,
+            }];
+        }
+    };
+    match serde_json::from_str::<Vec<Value>>(text) {
+        Ok(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let origin = Origin(format!("{name}[{i}]"));
+                let record = match v {
+                    Value::Object(map) => Ok(map),
+                    other => Err(format!(
+                        "record is {}, expected a JSON object",
+                        kind_of(&other)
+                    )),
+                };
+                RawRecord { origin, record }
+            })
+            .collect(),
+        Err(e) => vec![RawRecord {
+            origin: Origin(name.to_string()),
+            record: Err(format!("malformed JSON array: {e}")),
+        }],
+    }
+}
+
+/// A folder of `.json` files, in file-name order (stable across runs and machines); each file holds
+/// one object or an array of objects.
+fn folder(dir: &Path) -> std::io::Result<impl Iterator<Item = RawRecord> + Send> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+        })
+        .collect();
+    files.sort();
+    Ok(files.into_iter().flat_map(|p| {
+        let name = p.display().to_string();
+        let records: Vec<RawRecord> = match fs::read(&p) {
+            Ok(bytes) if bytes.iter().copied().find(|b| !b.is_ascii_whitespace()) == Some(b'[') => {
+                json_array(&name, &bytes)
+            }
+            Ok(bytes) => {
+                let record = match std::str::from_utf8(&bytes) {
+                    Ok(t) => parse_object(t.trim_start_matches('\u{feff}')),
+                    Err(e) => Err(format!("invalid UTF-8 at byte {}", e.valid_up_to())),
+                };
+                vec![RawRecord {
+                    origin: Origin(name),
+                    record,
+                }]
+            }
+            Err(e) => vec![RawRecord {
+                origin: Origin(name),
+                record: Err(e.to_string()),
+            }],
+        };
+        records
+    }))
+}
+
+/// Which fields hold the id, title and body. Each is a list of dotted paths tried in order.
+#[derive(Debug, Clone)]
+pub struct FieldMap {
+    pub id: Vec<String>,
+    pub title: Vec<String>,
+    pub text: Vec<String>,
+}
+
+impl Default for FieldMap {
+    fn default() -> Self {
+        let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect();
+        FieldMap {
+            id: v(&["id", "guid", "slug"]),
+            title: v(&["title", "headline"]),
+            text: v(&["body", "text", "content", "articleBody"]),
+        }
+    }
+}
+
+/// Looks up a dotted path (`fields.body`); a key that itself contains dots is matched first.
+pub fn lookup<'a>(record: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    if let Some(v) = record.get(path) {
+        return Some(v);
+    }
+    let (head, rest) = path.split_once('.')?;
+    match record.get(head)? {
+        Value::Object(inner) => lookup(inner, rest),
+        _ => None,
+    }
+}
+
+/// The text an article is enriched from, with its stable identity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Article {
+    pub id: String,
+    /// True when the record had no id and one was derived from its content.
+    pub id_derived: bool,
+    pub title: String,
+    /// Body as clean text, paragraphs separated by blank lines.
+    pub body: String,
+    /// sha256 of the title and body as given (before cleaning).
+    pub content_hash: String,
+}
+
+fn string_field(
+    record: &Map<String, Value>,
+    paths: &[String],
+    what: &str,
+) -> Result<Option<(String, String)>, String> {
+    for path in paths {
+        match lookup(record, path) {
+            None | Some(Value::Null) => continue,
+            Some(Value::String(s)) => return Ok(Some((path.clone(), s.clone()))),
+            Some(Value::Number(n)) if what == "id" => {
+                return Ok(Some((path.clone(), n.to_string())))
+            }
+            Some(other) => {
+                return Err(format!(
+                    "{what} field '{path}' is {}, expected a string",
+                    kind_of(other)
+                ))
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Builds the article from a record. Errors name the field and the problem.
+pub fn to_article(record: &Map<String, Value>, fields: &FieldMap) -> Result<Article, String> {
+    let (_, raw_body) = string_field(record, &fields.text, "text")?
+        .ok_or_else(|| format!("no text field (looked for {})", fields.text.join(", ")))?;
+    let raw_title = string_field(record, &fields.title, "title")?
+        .map(|(_, t)| t)
+        .unwrap_or_default();
+    let mut h = Sha256::new();
+    h.update(raw_title.as_bytes());
+    h.update([0u8]);
+    h.update(raw_body.as_bytes());
+    let content_hash = format!("sha256:{}", hex::encode(h.finalize()));
+    let (id, id_derived) = match string_field(record, &fields.id, "id")? {
+        Some((_, id)) if !id.trim().is_empty() => (id, false),
+        // A short, stable id from the content: the same article always gets the same one.
+        _ => (content_hash[..7 + 16].to_string(), true),
+    };
+    Ok(Article {
+        id,
+        id_derived,
+        title: html_to_text(&raw_title).replace("\n\n", " "),
+        body: html_to_text(&raw_body),
+        content_hash,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn records(bytes: &[u8]) -> Vec<RawRecord> {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(bytes).unwrap();
+        open(f.path()).unwrap().collect()
+    }
+
+    #[test]
+    fn jsonl_reports_bad_lines_by_number_and_keeps_going() {
+        let rs = records(
+            b"{\"id\":1,\"body\":\"a\"}\n\n{broken\n[1,2]\n\xff\xfe\n{\"id\":2,\"body\":\"b\"}\n",
+        );
+        assert_eq!(rs.len(), 5);
+        assert!(rs[0].record.is_ok());
+        assert!(
+            rs[1].origin.0.ends_with(":3")
+                && rs[1]
+                    .record
+                    .as_ref()
+                    .unwrap_err()
+                    .contains("malformed JSON")
+        );
+        assert!(rs[2]
+            .record
+            .as_ref()
+            .unwrap_err()
+            .contains("an array, expected a JSON object"));
+        assert!(
+            rs[3].origin.0.ends_with(":5")
+                && rs[3].record.as_ref().unwrap_err().contains("invalid UTF-8")
+        );
+        assert!(rs[4].record.is_ok());
+    }
+
+    #[test]
+    fn json_array_and_field_order_preserved() {
+        let rs = records(b" [ {\"z\":1,\"a\":2,\"body\":\"x\"}, 5 ]");
+        assert_eq!(rs.len(), 2);
+        let keys: Vec<_> = rs[0].record.as_ref().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["z", "a", "body"]);
+        assert!(rs[1].origin.0.ends_with("[1]"));
+    }
+
+    #[test]
+    fn dotted_paths_and_derived_ids() {
+        let v: Value = serde_json::json!({"fields": {"body": "<p>Hello <b>world</b></p><p>Two</p>"}, "title": "T"});
+        let map = v.as_object().unwrap();
+        let fm = FieldMap {
+            text: vec!["fields.body".into()],
+            ..FieldMap::default()
+        };
+        let a = to_article(map, &fm).unwrap();
+        assert_eq!(a.body, "Hello world\n\nTwo");
+        assert!(a.id_derived && a.id.starts_with("sha256:"));
+        assert_eq!(
+            a.id,
+            to_article(map, &fm).unwrap().id,
+            "derived id is stable"
+        );
+        let err = to_article(
+            &serde_json::json!({"body": 5}).as_object().unwrap().clone(),
+            &FieldMap::default(),
+        );
+        assert!(err.unwrap_err().contains("'body' is a number"));
+    }
+}

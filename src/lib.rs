@@ -1,0 +1,14 @@
+//! lede: enrich CMS articles with their language, a teaser, keywords and topics.
+//!
+//! The library owns every stage (one module and one trait per stage); the `lede` binary owns flags,
+//! I/O, progress and exit codes.
+pub mod embed;
+pub mod enrich;
+pub mod error;
+pub mod html;
+pub mod input;
+pub mod language;
+pub mod models;
+pub mod segment;
+
+pub use error::{Error, Result};
