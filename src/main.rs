@@ -1,13 +1,17 @@
 //! The `lede` command line: flags, input and output, progress, exit codes. Logic lives in the library.
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use lede::enrich::{Enricher, Options};
+use lede::embed::{BatchOptions, BertEmbedder, Embedder};
+use lede::enrich::{EmbedderRouter, Enricher, Options};
 use lede::input::{self, FieldMap, RawRecord};
 use lede::language::{LinguaDetector, LinguaOptions};
 use lede::models::{self, PipWheels, Status, Store};
+use lede::summary::extractive::ExtractiveOptions;
+use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Exit codes: 0 every record enriched; 1 some records failed (the rest were written); 2 nothing could
 /// run (bad flags, unreadable input, missing models).
@@ -32,6 +36,9 @@ struct Cli {
 enum Command {
     /// Enrich articles: JSONL, a JSON array, a folder of .json files, or `-` for stdin.
     Enrich(EnrichArgs),
+    /// Print each article's sentences as the pipeline sees them (JSONL: id, language, sentences):
+    /// for checking the segmenter and for baselines that must pick from the same sentences.
+    Segment(SegmentArgs),
     /// List, install or verify models.
     Models {
         #[command(subcommand)]
@@ -58,6 +65,18 @@ enum ModelsAction {
 }
 
 #[derive(Args)]
+struct SegmentArgs {
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    #[arg(long)]
+    id_field: Option<String>,
+    #[arg(long)]
+    title_field: Option<String>,
+    #[arg(long)]
+    text_field: Option<String>,
+}
+
+#[derive(Args)]
 struct EnrichArgs {
     /// Input files or folders; `-` reads stdin.
     #[arg(required = true)]
@@ -80,6 +99,35 @@ struct EnrichArgs {
     /// Worker threads for the CPU stages (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Padded tokens per model forward pass.
+    #[arg(long, default_value_t = 8192)]
+    batch_tokens: usize,
+    /// Embedding model for every language (a model name from `lede models list`, or a local HF-layout folder).
+    #[arg(long, default_value = "multilingual-e5-small")]
+    embedder: String,
+    /// Embedding model for one language, e.g. `--embedder-for en=all-MiniLM-L6-v2` (repeatable).
+    #[arg(long, value_name = "LANG=MODEL")]
+    embedder_for: Vec<String>,
+    /// No summary.
+    #[arg(long)]
+    no_summary: bool,
+    /// Most sentences in the summary (editors' teaser: 1-2; archive summary: 3).
+    #[arg(long, default_value_t = 2)]
+    summary_sentences: usize,
+    /// Most characters in the summary; sentences are never cut, so one long first sentence may exceed it.
+    #[arg(long, default_value_t = 320)]
+    summary_chars: usize,
+    /// Weight of the position prior in teaser ranking (lead sentences first).
+    #[arg(long, default_value_t = ExtractiveOptions::default().position_weight, hide = true)]
+    summary_position_weight: f32,
+    /// Weight of similarity to the title in teaser ranking.
+    #[arg(long, default_value_t = ExtractiveOptions::default().title_weight, hide = true)]
+    summary_title_weight: f32,
+    /// MMR trade-off between relevance (1.0) and novelty.
+    #[arg(long, default_value_t = ExtractiveOptions::default().mmr_lambda, hide = true)]
+    summary_mmr_lambda: f32,
+    #[arg(long, default_value_t = ExtractiveOptions::default().position_scale, hide = true)]
+    summary_position_scale: f32,
     /// No per-record error lines or summary on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -93,7 +141,8 @@ fn main() -> ExitCode {
             .unwrap_or_else(models::default_models_dir),
     );
     let result = match cli.command {
-        Command::Enrich(args) => enrich(args),
+        Command::Enrich(args) => enrich(&store, args),
+        Command::Segment(args) => segment(args),
         Command::Models { action } => models_command(&store, action),
     };
     match result {
@@ -235,37 +284,142 @@ impl Sink {
     }
 }
 
-fn enrich(args: EnrichArgs) -> anyhow::Result<ExitCode> {
+fn field_map(id: Option<String>, title: Option<String>, text: Option<String>) -> FieldMap {
+    let mut fields = FieldMap::default();
+    if let Some(f) = id {
+        fields.id = vec![f];
+    }
+    if let Some(f) = title {
+        fields.title = vec![f];
+    }
+    if let Some(f) = text {
+        fields.text = vec![f];
+    }
+    fields
+}
+
+fn segment(args: SegmentArgs) -> anyhow::Result<ExitCode> {
+    use lede::language::LanguageDetector;
+    let fields = field_map(args.id_field, args.title_field, args.text_field);
+    let detector = LinguaDetector::new(LinguaOptions::default());
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let mut failed = 0;
+    for path in &args.inputs {
+        for raw in
+            input::open(path).with_context(|| format!("cannot read input {}", path.display()))?
+        {
+            let article = raw.record.and_then(|r| input::to_article(&r, &fields));
+            let article = match article {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("lede: {}: {e}", raw.origin);
+                    failed += 1;
+                    continue;
+                }
+            };
+            let text = format!("{}\n\n{}", article.title, article.body);
+            let language = detector.detect(&text);
+            let sentences: Vec<String> =
+                lede::segment::split_sentences(&article.body, &language.code)
+                    .into_iter()
+                    .map(|s| s.text)
+                    .collect();
+            let line = serde_json::json!({"id": article.id, "language": language.code, "sentences": sentences});
+            serde_json::to_writer(&mut out, &line)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()?;
+    Ok(if failed > 0 {
+        ExitCode::from(EXIT_SOME_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Loads each distinct embedder once: a model name from the store, or a path to a local folder.
+fn load_embedders(
+    store: &Store,
+    default: &str,
+    per_language: &[String],
+    batch: BatchOptions,
+) -> anyhow::Result<EmbedderRouter> {
+    let mut loaded: BTreeMap<String, Arc<dyn Embedder>> = BTreeMap::new();
+    let mut load = |name: &str| -> anyhow::Result<Arc<dyn Embedder>> {
+        if let Some(e) = loaded.get(name) {
+            return Ok(e.clone());
+        }
+        let path = std::path::Path::new(name);
+        let e: Arc<dyn Embedder> = if store.manifest.get(name).is_err() && path.is_dir() {
+            Arc::new(BertEmbedder::from_folder(
+                path,
+                512,
+                Default::default(),
+                batch,
+            )?)
+        } else {
+            Arc::new(BertEmbedder::from_store(store, name, batch)?)
+        };
+        loaded.insert(name.to_string(), e.clone());
+        Ok(e)
+    };
+    let mut router = EmbedderRouter::new(load(default)?);
+    for spec in per_language {
+        let (lang, name) = spec
+            .split_once('=')
+            .with_context(|| format!("--embedder-for {spec}: expected LANG=MODEL"))?;
+        router
+            .by_language
+            .insert(lang.trim().to_lowercase(), load(name.trim())?);
+    }
+    Ok(router)
+}
+
+fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build_global()
             .ok();
     }
-    let mut fields = FieldMap::default();
-    if let Some(f) = args.id_field {
-        fields.id = vec![f];
-    }
-    if let Some(f) = args.title_field {
-        fields.title = vec![f];
-    }
-    if let Some(f) = args.text_field {
-        fields.text = vec![f];
-    }
+    let fields = field_map(args.id_field, args.title_field, args.text_field);
     let mut sources = Vec::new();
     for path in &args.inputs {
         sources.push(
             input::open(path).with_context(|| format!("cannot read input {}", path.display()))?,
         );
     }
+    let summary = (!args.no_summary).then(|| ExtractiveOptions {
+        max_sentences: args.summary_sentences.max(1),
+        max_chars: args.summary_chars,
+        position_weight: args.summary_position_weight,
+        title_weight: args.summary_title_weight,
+        mmr_lambda: args.summary_mmr_lambda,
+        position_scale: args.summary_position_scale,
+        ..ExtractiveOptions::default()
+    });
+    let embedders = if summary.is_some() {
+        Some(load_embedders(
+            store,
+            &args.embedder,
+            &args.embedder_for,
+            BatchOptions {
+                batch_tokens: args.batch_tokens,
+            },
+        )?)
+    } else {
+        None
+    };
     let options = Options {
         output_key: args.output_key,
         fields,
+        summary,
     };
     let enricher = Enricher::new(
         options,
         Box::new(LinguaDetector::new(LinguaOptions::default())),
-    );
+        embedders,
+    )?;
     let started = std::time::Instant::now();
     let mut sink = Sink::open(args.output.as_ref())?;
     let (mut ok, mut failed) = (0usize, 0usize);
@@ -273,7 +427,7 @@ fn enrich(args: EnrichArgs) -> anyhow::Result<ExitCode> {
     const CHUNK: usize = 256;
     while records.peek().is_some() {
         let chunk: Vec<RawRecord> = records.by_ref().take(CHUNK).collect();
-        for outcome in enricher.enrich_chunk(chunk) {
+        for outcome in enricher.enrich_chunk(chunk)? {
             if let Some(value) = &outcome.output {
                 serde_json::to_writer(&mut sink.out, value)?;
                 sink.out.write_all(b"\n")?;

@@ -1,0 +1,210 @@
+//! The `lede` binary end to end on real models: output contract, bad input, exit codes, determinism.
+use serde_json::Value;
+use std::process::{Command, Output};
+
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/articles.jsonl");
+
+fn lede(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lede"))
+        .args(args)
+        .output()
+        .expect("lede runs")
+}
+
+fn lines(out: &Output) -> Vec<Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn samples_keep_every_field_and_gain_language_and_teaser() {
+    let out = lede(&["enrich", SAMPLES]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let inputs: Vec<Value> = std::fs::read_to_string(SAMPLES)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let outputs = lines(&out);
+    assert_eq!(inputs.len(), outputs.len());
+    let expected_lang = ["en", "pl", "en", "de", "fr"];
+    for ((input, output), lang) in inputs.iter().zip(&outputs).zip(expected_lang) {
+        let (i, o) = (input.as_object().unwrap(), output.as_object().unwrap());
+        // Same fields, same order, same values; then exactly one more key.
+        let in_keys: Vec<_> = i.keys().collect();
+        let out_keys: Vec<_> = o.keys().collect();
+        assert_eq!(&out_keys[..in_keys.len()], &in_keys[..]);
+        assert_eq!(out_keys.last().unwrap().as_str(), "lede");
+        for (k, v) in i {
+            assert_eq!(&o[k], v, "field {k} changed");
+        }
+        let lede = &o["lede"];
+        assert_eq!(lede["language"]["code"], lang, "{}", i["id"]);
+        let summary = lede["summary"]["text"].as_str().unwrap();
+        assert!(summary.len() > 40 && summary.len() < 400, "{summary}");
+        // A teaser is sentences from the article, in the article's own language.
+        let body = i["body"].as_str().unwrap();
+        let first = lede["summary"]["sentences"][0].as_u64().unwrap();
+        assert!(
+            first < 10,
+            "teaser should come from the lead, got sentence {first}"
+        );
+        let text = lede::html::html_to_text(body);
+        for sentence_start in summary
+            .split(". ")
+            .map(|s| s.chars().take(25).collect::<String>())
+        {
+            assert!(
+                text.contains(&sentence_start),
+                "{sentence_start:?} is not from the article"
+            );
+        }
+        assert!(lede["provenance"]["content_hash"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:"));
+        assert!(lede["provenance"]["models"]["embedder"]
+            .as_str()
+            .unwrap()
+            .starts_with("multilingual-e5-small@sha256:"));
+    }
+}
+
+#[test]
+fn bad_records_are_named_and_the_rest_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("bad.jsonl");
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(b"{\"id\":\"ok-1\",\"body\":\"Rada miasta przyj\xc4\x99\xc5\x82a plan budowy nowej linii tramwajowej.\"}\n");
+    bytes.extend_from_slice(b"{\"id\":\"broken\",\"body\":\n");
+    bytes.extend_from_slice(b"[\"not\",\"an\",\"object\"]\n");
+    bytes.extend_from_slice(b"{\"id\":\"bad-utf8\",\"body\":\"\xff\xfe\"}\n");
+    bytes.extend_from_slice(b"{\"id\":\"no-body\",\"title\":\"Only a title\"}\n");
+    bytes.extend_from_slice(b"{\"id\":\"num-body\",\"body\":42}\n");
+    bytes.extend_from_slice(b"{\"id\":\"ok-2\",\"body\":\"The library lends drills, ladders and sewing machines to residents.\"}\n");
+    std::fs::write(&input, bytes).unwrap();
+    let out = lede(&["enrich", input.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "some records failed: exit 1");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "bad.jsonl:2: malformed JSON",
+        "bad.jsonl:3: record is an array, expected a JSON object",
+        "bad.jsonl:4: invalid UTF-8",
+        "bad.jsonl:5: no text field",
+        "bad.jsonl:6: text field 'body' is a number",
+    ] {
+        assert!(
+            stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{stderr}"
+        );
+    }
+    let outputs = lines(&out);
+    let ids: Vec<&str> = outputs.iter().map(|v| v["id"].as_str().unwrap()).collect();
+    // Objects that could not be enriched still come back, unchanged, with the error beside them.
+    assert_eq!(ids, ["ok-1", "no-body", "num-body", "ok-2"]);
+    assert_eq!(outputs[0]["lede"]["language"]["code"], "pl");
+    assert!(outputs[1]["lede"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("no text field"));
+    assert_eq!(outputs[2]["body"], 42);
+    assert_eq!(outputs[3]["lede"]["language"]["code"], "en");
+}
+
+#[test]
+fn empty_and_one_sentence_bodies() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("short.jsonl");
+    std::fs::write(&input, "{\"id\":\"e\",\"body\":\"\"}\n{\"id\":\"one\",\"body\":\"<p>Just one short line here.</p>\"}\n").unwrap();
+    let out = lede(&["enrich", input.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let o = lines(&out);
+    assert_eq!(o[0]["lede"]["language"]["code"], "und");
+    assert_eq!(o[0]["lede"]["summary"]["method"], "none");
+    assert!(o[0]["lede"]["summary"]["reason"].is_string());
+    assert_eq!(o[1]["lede"]["summary"]["text"], "Just one short line here.");
+}
+
+#[test]
+fn missing_models_stop_the_run_with_the_command_to_fix_it() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = lede(&[
+        "--models-dir",
+        empty.path().to_str().unwrap(),
+        "enrich",
+        SAMPLES,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not installed") && stderr.contains("lede models install"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn damaged_model_file_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = lede::models::default_models_dir().join("all-MiniLM-L6-v2");
+    let dst = dir.path().join("all-MiniLM-L6-v2");
+    std::fs::create_dir_all(&dst).unwrap();
+    for f in ["config.json", "model.safetensors", "tokenizer.json"] {
+        std::fs::copy(src.join(f), dst.join(f)).unwrap();
+    }
+    let mut cfg = std::fs::read_to_string(dst.join("config.json")).unwrap();
+    cfg.push(' ');
+    std::fs::write(dst.join("config.json"), cfg).unwrap();
+    let out = lede(&[
+        "--models-dir",
+        dir.path().to_str().unwrap(),
+        "enrich",
+        "--embedder",
+        "all-MiniLM-L6-v2",
+        SAMPLES,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("config.json") && stderr.contains("install --force all-MiniLM-L6-v2"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn output_is_identical_whatever_threads_and_batch_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let path = dir.path().join(name);
+        let mut args = vec!["enrich", SAMPLES, "-o", path.to_str().unwrap(), "--quiet"];
+        args.extend_from_slice(extra);
+        let out = lede(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read(path).unwrap()
+    };
+    let a = run("a.jsonl", &["--threads", "1", "--batch-tokens", "512"]);
+    let b = run("b.jsonl", &["--threads", "2", "--batch-tokens", "16384"]);
+    assert!(!a.is_empty());
+    assert!(a == b, "output differs between thread counts / batch sizes");
+    // -o writes through a temporary file that is gone afterwards.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 2, "{leftovers:?}");
+}
