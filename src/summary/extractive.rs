@@ -22,6 +22,9 @@ pub struct ExtractiveOptions {
     pub position_scale: f32,
     /// MMR trade-off: 1.0 pure relevance, lower penalises redundancy with sentences already picked.
     pub mmr_lambda: f32,
+    /// A candidate this similar to a sentence already picked is a repeat (pages often print the lead
+    /// twice), never a second teaser sentence.
+    pub max_redundancy: f32,
 }
 
 impl Default for ExtractiveOptions {
@@ -34,6 +37,7 @@ impl Default for ExtractiveOptions {
             position_weight: 0.6,
             position_scale: 2.0,
             mmr_lambda: 0.7,
+            max_redundancy: 0.95,
         }
     }
 }
@@ -165,6 +169,9 @@ pub fn summarize(
                 .iter()
                 .map(|&p| cosine(&sentence_vecs[candidates[c]], &sentence_vecs[candidates[p]]))
                 .fold(0f32, f32::max);
+            if redundancy > options.max_redundancy {
+                continue;
+            }
             let mmr = options.mmr_lambda * relevance[c] - (1.0 - options.mmr_lambda) * redundancy;
             // Ties go to the earlier sentence, so the result never depends on float noise in order.
             if best.map_or(true, |(_, b)| mmr > b) {
