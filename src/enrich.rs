@@ -4,19 +4,31 @@
 //! model pass per embedder over every distinct text of the chunk (batched by token budget across
 //! articles), then a parallel pass that scores and assembles each record. Output keeps input order.
 use crate::embed::{Embedder, TextKind};
-use crate::input::{to_article, Article, FieldMap, RawRecord};
+use crate::input::{lookup, to_article, Article, FieldMap, RawRecord};
 use crate::language::{DetectedLanguage, LanguageDetector};
 use crate::segment::{split_sentences, Sentence};
 use crate::summary::extractive::{self, ExtractiveOptions};
-use crate::summary::Summary;
+use crate::topics::{self, Taxonomy, TopicOptions};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 pub const TOOL: &str = concat!("lede ", env!("CARGO_PKG_VERSION"));
+
+/// Fewer prose words than this and an article is not tagged: a guess would be noise.
+const MIN_WORDS_TO_TAG: usize = 8;
+
+/// The topic stage's settings: the vocabulary and how many topics to report.
+#[derive(Debug, Clone)]
+pub struct TopicsConfig {
+    pub taxonomy: Arc<Taxonomy>,
+    pub options: TopicOptions,
+    /// Weight of the mean of a label's examples against its own text.
+    pub example_weight: f32,
+}
 
 /// Everything that decides what a record's enrichment contains.
 #[derive(Debug, Clone)]
@@ -26,6 +38,8 @@ pub struct Options {
     pub fields: FieldMap,
     /// `None`: no summary stage.
     pub summary: Option<ExtractiveOptions>,
+    /// `None`: no topic stage.
+    pub topics: Option<TopicsConfig>,
 }
 
 impl Default for Options {
@@ -34,6 +48,7 @@ impl Default for Options {
             output_key: "lede".to_string(),
             fields: FieldMap::default(),
             summary: Some(ExtractiveOptions::default()),
+            topics: None,
         }
     }
 }
@@ -78,10 +93,19 @@ impl EmbedderRouter {
     }
 }
 
+/// Label vectors of the topic vocabulary, one set per embedder.
+struct LabelIndex {
+    text_vecs: HashMap<String, Vec<Vec<f32>>>,
+    vecs: HashMap<String, Vec<Vec<f32>>>,
+    /// Fingerprint of the examples learnt from (empty when none).
+    learned: String,
+}
+
 pub struct Enricher {
     options: Options,
     detector: Box<dyn LanguageDetector>,
     embedders: Option<EmbedderRouter>,
+    labels: Option<LabelIndex>,
     config_hash: String,
 }
 
@@ -91,6 +115,15 @@ pub struct Outcome {
     pub origin: String,
     pub output: Option<Value>,
     pub error: Option<String>,
+}
+
+/// What `Enricher::learn_from` did with the tagged examples.
+#[derive(Debug, Default)]
+pub struct LearnReport {
+    pub articles: usize,
+    pub examples_per_label: BTreeMap<String, usize>,
+    /// Tags that are not in the vocabulary, with how often they appeared.
+    pub unknown_tags: BTreeMap<String, usize>,
 }
 
 #[derive(Serialize)]
@@ -103,6 +136,7 @@ struct ConfigFingerprint<'a> {
     language: String,
     embedders: Value,
     summary: &'a Option<ExtractiveOptions>,
+    topics: Option<(String, &'a TopicOptions, f32, &'a str)>,
 }
 
 /// A record after the CPU pass, waiting for its embeddings.
@@ -114,43 +148,218 @@ struct Prepared {
     sentences: Vec<Sentence>,
 }
 
+type Vectors = HashMap<(String, String), Vec<f32>>;
+
 impl Enricher {
-    /// `embedders` may be `None` only when no stage needs them (summary off).
+    /// `embedders` may be `None` only when no stage needs them.
     pub fn new(
         options: Options,
         detector: Box<dyn LanguageDetector>,
         embedders: Option<EmbedderRouter>,
     ) -> crate::Result<Self> {
-        if options.summary.is_some() && embedders.is_none() {
+        let needs_embedder = options.summary.is_some() || options.topics.is_some();
+        if needs_embedder && embedders.is_none() {
             return Err(crate::Error::Config(
-                "the summary stage needs an embedder".into(),
+                "the summary and topic stages need an embedder".into(),
             ));
         }
-        let fingerprint = ConfigFingerprint {
-            tool: TOOL,
-            output_key: &options.output_key,
-            id_fields: &options.fields.id,
-            title_fields: &options.fields.title,
-            text_fields: &options.fields.text,
-            language: detector.id(),
-            embedders: embedders
-                .as_ref()
-                .map(|e| e.describe())
-                .unwrap_or(Value::Null),
-            summary: &options.summary,
+        let labels = match (&options.topics, &embedders) {
+            (Some(t), Some(router)) => {
+                let texts = t.taxonomy.label_texts();
+                let texts: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
+                let mut text_vecs = HashMap::new();
+                for e in router.all() {
+                    text_vecs.insert(e.id().to_string(), e.embed(&texts, TextKind::Query)?);
+                }
+                let mut index = LabelIndex {
+                    vecs: HashMap::new(),
+                    text_vecs,
+                    learned: String::new(),
+                };
+                let examples = Self::example_means_from_vocabulary(t, router)?;
+                Self::rebuild_label_vecs(&mut index, t, &examples);
+                Some(index)
+            }
+            _ => None,
         };
-        let json = serde_json::to_vec(&fingerprint).expect("fingerprint serialises");
-        let config_hash = format!("sha256:{}", hex::encode(Sha256::digest(&json)));
-        Ok(Enricher {
+        let mut enricher = Enricher {
             options,
             detector,
             embedders,
-            config_hash,
-        })
+            labels,
+            config_hash: String::new(),
+        };
+        enricher.config_hash = enricher.fingerprint();
+        Ok(enricher)
+    }
+
+    fn fingerprint(&self) -> String {
+        let o = &self.options;
+        let fingerprint = ConfigFingerprint {
+            tool: TOOL,
+            output_key: &o.output_key,
+            id_fields: &o.fields.id,
+            title_fields: &o.fields.title,
+            text_fields: &o.fields.text,
+            language: self.detector.id(),
+            embedders: self
+                .embedders
+                .as_ref()
+                .map(|e| e.describe())
+                .unwrap_or(Value::Null),
+            summary: &o.summary,
+            topics: o.topics.as_ref().map(|t| {
+                let learned = self
+                    .labels
+                    .as_ref()
+                    .map(|l| l.learned.as_str())
+                    .unwrap_or("");
+                (t.taxonomy.hash(), &t.options, t.example_weight, learned)
+            }),
+        };
+        let json = serde_json::to_vec(&fingerprint).expect("fingerprint serialises");
+        format!("sha256:{}", hex::encode(Sha256::digest(&json)))
     }
 
     pub fn config_hash(&self) -> &str {
         &self.config_hash
+    }
+
+    /// Example texts given in the vocabulary file, embedded as articles are.
+    fn example_means_from_vocabulary(
+        t: &TopicsConfig,
+        router: &EmbedderRouter,
+    ) -> crate::Result<HashMap<String, Vec<Option<Vec<f32>>>>> {
+        let mut out = HashMap::new();
+        if t.taxonomy.labels.iter().all(|l| l.examples.is_empty()) {
+            return Ok(out);
+        }
+        for e in router.all() {
+            let mut means = Vec::new();
+            for l in &t.taxonomy.labels {
+                if l.examples.is_empty() {
+                    means.push(None);
+                    continue;
+                }
+                let texts: Vec<&str> = l.examples.iter().map(|s| s.as_str()).collect();
+                let vecs = e.embed(&texts, TextKind::Query)?;
+                means.push(Some(mean(&vecs)));
+            }
+            out.insert(e.id().to_string(), means);
+        }
+        Ok(out)
+    }
+
+    fn rebuild_label_vecs(
+        index: &mut LabelIndex,
+        t: &TopicsConfig,
+        examples: &HashMap<String, Vec<Option<Vec<f32>>>>,
+    ) {
+        let n = t.taxonomy.labels.len();
+        index.vecs = index
+            .text_vecs
+            .iter()
+            .map(|(id, text_vecs)| {
+                let none = vec![None; n];
+                let ex = examples.get(id).unwrap_or(&none);
+                (
+                    id.clone(),
+                    topics::label_vectors(text_vecs.clone(), ex, t.example_weight),
+                )
+            })
+            .collect();
+    }
+
+    /// Learns each label's representation from articles already tagged by hand: `tags_field` holds a
+    /// tag or a list of tags, matched to the vocabulary by id or label (case-insensitive).
+    pub fn learn_from(
+        &mut self,
+        records: impl Iterator<Item = RawRecord>,
+        tags_field: &str,
+    ) -> crate::Result<LearnReport> {
+        let (Some(t), Some(router)) = (self.options.topics.clone(), self.embedders.clone()) else {
+            return Err(crate::Error::Config(
+                "--learn-from needs the topic stage".into(),
+            ));
+        };
+        let by_name: HashMap<String, usize> = t
+            .taxonomy
+            .labels
+            .iter()
+            .enumerate()
+            .flat_map(|(i, l)| [(l.id.to_lowercase(), i), (l.label.to_lowercase(), i)])
+            .collect();
+        let n = t.taxonomy.labels.len();
+        let mut sums: HashMap<String, Vec<(Vec<f32>, usize)>> = HashMap::new();
+        let mut report = LearnReport::default();
+        let mut hasher = Sha256::new();
+        let mut records = records.peekable();
+        while records.peek().is_some() {
+            let chunk: Vec<RawRecord> = records.by_ref().take(256).collect();
+            let prepared: Vec<Result<Prepared, Outcome>> =
+                chunk.into_par_iter().map(|r| self.prepare(r)).collect();
+            let vectors = self.embed_chunk(&prepared)?;
+            for p in prepared.iter().flatten() {
+                let Ok(article) = &p.article else { continue };
+                let tags: Vec<String> = match lookup(&p.record, tags_field) {
+                    Some(Value::String(s)) => vec![s.clone()],
+                    Some(Value::Array(a)) => a
+                        .iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect(),
+                    _ => continue,
+                };
+                let embedder = router.for_language(&p.language.code);
+                let Some(vec) = article_vector(embedder.as_ref(), article, &p.sentences, &vectors)
+                else {
+                    continue;
+                };
+                report.articles += 1;
+                hasher.update(article.content_hash.as_bytes());
+                for tag in tags {
+                    hasher.update(tag.as_bytes());
+                    let Some(&i) = by_name.get(&tag.trim().to_lowercase()) else {
+                        *report.unknown_tags.entry(tag).or_default() += 1;
+                        continue;
+                    };
+                    let slot = sums
+                        .entry(embedder.id().to_string())
+                        .or_insert_with(|| vec![(Vec::new(), 0); n]);
+                    let (sum, count) = &mut slot[i];
+                    if sum.is_empty() {
+                        *sum = vec![0.0; vec.len()];
+                    }
+                    sum.iter_mut().zip(&vec).for_each(|(s, x)| *s += x);
+                    *count += 1;
+                    *report
+                        .examples_per_label
+                        .entry(t.taxonomy.labels[i].id.clone())
+                        .or_default() += 1;
+                }
+            }
+        }
+        let mut examples = Self::example_means_from_vocabulary(&t, &router)?;
+        for (id, slots) in sums {
+            let means = examples.entry(id).or_insert_with(|| vec![None; n]);
+            for (i, (sum, count)) in slots.into_iter().enumerate() {
+                if count > 0 {
+                    let mut m: Vec<f32> = sum.iter().map(|x| x / count as f32).collect();
+                    topics::normalize(&mut m);
+                    // Examples from the archive outweigh examples typed into the vocabulary file.
+                    means[i] = Some(m);
+                }
+            }
+        }
+        if let Some(index) = &mut self.labels {
+            index.learned = format!("sha256:{}", hex::encode(hasher.finalize()));
+            Self::rebuild_label_vecs(index, &t, &examples);
+        }
+        self.config_hash = self.fingerprint();
+        Ok(report)
+    }
+
+    fn needs_sentences(&self) -> bool {
+        self.options.summary.is_some() || self.options.topics.is_some()
     }
 
     fn prepare(&self, raw: RawRecord) -> Result<Prepared, Outcome> {
@@ -176,7 +385,7 @@ impl Enricher {
                     format!("{}\n\n{}", a.title, a.body)
                 };
                 let language = self.detector.detect(&text);
-                let sentences = if self.options.summary.is_some() {
+                let sentences = if self.needs_sentences() {
                     split_sentences(&a.body, &language.code)
                 } else {
                     Vec::new()
@@ -209,20 +418,17 @@ impl Enricher {
     }
 
     /// Embeds every distinct sentence and title of the chunk once, per embedder.
-    fn embed_chunk(
-        &self,
-        prepared: &[Result<Prepared, Outcome>],
-    ) -> crate::Result<HashMap<(String, String), Vec<f32>>> {
+    fn embed_chunk(&self, prepared: &[Result<Prepared, Outcome>]) -> crate::Result<Vectors> {
         let mut vectors = HashMap::new();
         let Some(router) = &self.embedders else {
             return Ok(vectors);
         };
-        if self.options.summary.is_none() {
+        if !self.needs_sentences() {
             return Ok(vectors);
         }
         for embedder in router.all() {
             let mut texts: Vec<&str> = Vec::new();
-            let mut seen = std::collections::HashSet::new();
+            let mut seen = HashSet::new();
             for p in prepared.iter().flatten() {
                 let Ok(article) = &p.article else { continue };
                 if router.for_language(&p.language.code).id() != embedder.id() {
@@ -239,7 +445,7 @@ impl Enricher {
             if texts.is_empty() {
                 continue;
             }
-            // Sentence-to-article similarity is symmetric: e5 wants its `query: ` prefix on both sides.
+            // Sentence-to-article and label similarity are symmetric: e5 wants `query: ` on both sides.
             let vecs = embedder.embed(&texts, TextKind::Query)?;
             for (t, v) in texts.into_iter().zip(vecs) {
                 vectors.insert((embedder.id().to_string(), t.to_string()), v);
@@ -248,7 +454,7 @@ impl Enricher {
         Ok(vectors)
     }
 
-    fn finish(&self, p: Prepared, vectors: &HashMap<(String, String), Vec<f32>>) -> Outcome {
+    fn finish(&self, p: Prepared, vectors: &Vectors) -> Outcome {
         let Prepared {
             origin,
             mut record,
@@ -278,24 +484,57 @@ impl Enricher {
         );
         let mut models = Map::new();
         models.insert("language".into(), Value::String(self.detector.id()));
-        if let (Some(opts), Some(router)) = (&self.options.summary, &self.embedders) {
+        if let Some(router) = &self.embedders {
             let embedder = router.for_language(&language.code);
-            let lookup = |t: &str| {
-                vectors
-                    .get(&(embedder.id().to_string(), t.to_string()))
-                    .cloned()
-            };
-            let sentence_vecs: Vec<Vec<f32>> = sentences
-                .iter()
-                .map(|s| lookup(&s.text).unwrap_or_else(|| vec![0.0; embedder.dim()]))
-                .collect();
-            let title_vec = lookup(&article.title).unwrap_or_default();
-            let summary: Summary =
-                extractive::summarize(&sentences, &sentence_vecs, &title_vec, opts, embedder.id());
-            out.insert(
-                "summary".into(),
-                serde_json::to_value(&summary).expect("serialisable"),
-            );
+            let get = |t: &str| vectors.get(&(embedder.id().to_string(), t.to_string()));
+            if let Some(opts) = &self.options.summary {
+                let sentence_vecs: Vec<Vec<f32>> = sentences
+                    .iter()
+                    .map(|s| {
+                        get(&s.text)
+                            .cloned()
+                            .unwrap_or_else(|| vec![0.0; embedder.dim()])
+                    })
+                    .collect();
+                let title_vec = get(&article.title).cloned().unwrap_or_default();
+                let summary = extractive::summarize(
+                    &sentences,
+                    &sentence_vecs,
+                    &title_vec,
+                    opts,
+                    embedder.id(),
+                );
+                out.insert(
+                    "summary".into(),
+                    serde_json::to_value(&summary).expect("serialisable"),
+                );
+            }
+            if let (Some(t), Some(index)) = (&self.options.topics, &self.labels) {
+                let words: usize = sentences
+                    .iter()
+                    .map(|s| s.text.split_whitespace().count())
+                    .sum();
+                let article_vec = article_vector(embedder.as_ref(), &article, &sentences, vectors);
+                match (article_vec, index.vecs.get(embedder.id())) {
+                    (Some(v), Some(label_vecs)) if words >= MIN_WORDS_TO_TAG => {
+                        let found =
+                            topics::assign(&v, &t.taxonomy, label_vecs, &language.code, &t.options);
+                        out.insert(
+                            "topics".into(),
+                            serde_json::to_value(&found).expect("serialisable"),
+                        );
+                    }
+                    _ => {
+                        out.insert("topics".into(), Value::Array(Vec::new()));
+                        out.insert(
+                            "topics_reason".into(),
+                            Value::String(format!(
+                                "too short to tag (fewer than {MIN_WORDS_TO_TAG} words)"
+                            )),
+                        );
+                    }
+                }
+            }
             models.insert("embedder".into(), Value::String(embedder.id().to_string()));
         }
         let mut provenance = Map::new();
@@ -317,4 +556,38 @@ impl Enricher {
             error: None,
         }
     }
+}
+
+fn mean(vecs: &[Vec<f32>]) -> Vec<f32> {
+    let mut m = vec![0f32; vecs.first().map(|v| v.len()).unwrap_or(0)];
+    for v in vecs {
+        m.iter_mut().zip(v).for_each(|(a, x)| *a += x);
+    }
+    topics::normalize(&mut m);
+    m
+}
+
+/// What an article is about, as one vector: the mean of its sentences' vectors plus its title's
+/// (reusing the vectors the teaser needs; no extra model pass).
+fn article_vector(
+    embedder: &dyn Embedder,
+    article: &Article,
+    sentences: &[Sentence],
+    vectors: &Vectors,
+) -> Option<Vec<f32>> {
+    let get = |t: &str| vectors.get(&(embedder.id().to_string(), t.to_string()));
+    let mut parts: Vec<Vec<f32>> = sentences
+        .iter()
+        .filter_map(|s| get(&s.text).cloned())
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    let mut v = mean(&parts);
+    if let Some(t) = get(&article.title) {
+        parts.clear();
+        v.iter_mut().zip(t).for_each(|(a, x)| *a += x);
+        topics::normalize(&mut v);
+    }
+    Some(v)
 }

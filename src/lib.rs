@@ -11,5 +11,6 @@ pub mod language;
 pub mod models;
 pub mod segment;
 pub mod summary;
+pub mod topics;
 
 pub use error::{Error, Result};

@@ -2,11 +2,12 @@
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use lede::embed::{BatchOptions, BertEmbedder, Embedder};
-use lede::enrich::{EmbedderRouter, Enricher, Options};
+use lede::enrich::{EmbedderRouter, Enricher, Options, TopicsConfig};
 use lede::input::{self, FieldMap, RawRecord};
 use lede::language::{LinguaDetector, LinguaOptions};
 use lede::models::{self, PipWheels, Status, Store};
 use lede::summary::extractive::ExtractiveOptions;
+use lede::topics::{Taxonomy, TopicOptions};
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -117,6 +118,31 @@ struct EnrichArgs {
     /// Most characters in the summary; sentences are never cut, so one long first sentence may exceed it.
     #[arg(long, default_value_t = 320)]
     summary_chars: usize,
+    /// No topics.
+    #[arg(long)]
+    no_topics: bool,
+    /// The site's own vocabulary: one label per line, or JSON/JSONL of {id, label, description?, examples?}.
+    /// Default: IPTC Media Topics.
+    #[arg(long, value_name = "FILE")]
+    taxonomy: Option<PathBuf>,
+    /// IPTC Media Topics levels to choose from (1 = the 17 top-level subjects, up to 6).
+    #[arg(long, default_value_t = 2)]
+    topic_depth: usize,
+    /// Most topics per article.
+    #[arg(long, default_value_t = 3)]
+    topics: usize,
+    /// Topics scoring below this cosine similarity are left out.
+    #[arg(long, default_value_t = 0.0)]
+    topic_threshold: f32,
+    /// Articles already tagged by hand (any input format): each label also learns from its examples.
+    #[arg(long, value_name = "FILE")]
+    learn_from: Vec<PathBuf>,
+    /// Field of --learn-from records that holds their tags (a string or a list of strings).
+    #[arg(long, default_value = "tags")]
+    tags_field: String,
+    /// Weight of a label's examples against its own text.
+    #[arg(long, default_value_t = 2.0, hide = true)]
+    topic_example_weight: f32,
     /// Weight of the position prior in teaser ranking (lead sentences first).
     #[arg(long, default_value_t = ExtractiveOptions::default().position_weight, hide = true)]
     summary_position_weight: f32,
@@ -398,7 +424,33 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
         position_scale: args.summary_position_scale,
         ..ExtractiveOptions::default()
     });
-    let embedders = if summary.is_some() {
+    let topics = if args.no_topics {
+        None
+    } else {
+        let taxonomy = match &args.taxonomy {
+            Some(path) => Taxonomy::from_file(path)?,
+            None => {
+                anyhow::ensure!(
+                    (1..=6).contains(&args.topic_depth),
+                    "--topic-depth must be 1 to 6"
+                );
+                Taxonomy::iptc(args.topic_depth)
+            }
+        };
+        Some(TopicsConfig {
+            taxonomy: Arc::new(taxonomy),
+            options: TopicOptions {
+                top_k: args.topics,
+                threshold: args.topic_threshold,
+            },
+            example_weight: args.topic_example_weight,
+        })
+    };
+    anyhow::ensure!(
+        topics.is_some() || args.learn_from.is_empty(),
+        "--learn-from needs the topic stage"
+    );
+    let embedders = if summary.is_some() || topics.is_some() {
         Some(load_embedders(
             store,
             &args.embedder,
@@ -412,14 +464,39 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
     };
     let options = Options {
         output_key: args.output_key,
-        fields,
+        fields: fields.clone(),
         summary,
+        topics,
     };
-    let enricher = Enricher::new(
+    let mut enricher = Enricher::new(
         options,
         Box::new(LinguaDetector::new(LinguaOptions::default())),
         embedders,
     )?;
+    for path in &args.learn_from {
+        let records =
+            input::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let report = enricher.learn_from(records, &args.tags_field)?;
+        if !args.quiet {
+            eprintln!(
+                "lede: learnt from {} tagged articles in {}: {} labels with examples",
+                report.articles,
+                path.display(),
+                report.examples_per_label.len()
+            );
+            if !report.unknown_tags.is_empty() {
+                let unknown: Vec<String> = report
+                    .unknown_tags
+                    .iter()
+                    .map(|(t, n)| format!("{t:?} ({n}x)"))
+                    .collect();
+                eprintln!(
+                    "lede: warning: tags not in the vocabulary were ignored: {}",
+                    unknown.join(", ")
+                );
+            }
+        }
+    }
     let started = std::time::Instant::now();
     let mut sink = Sink::open(args.output.as_ref())?;
     let (mut ok, mut failed) = (0usize, 0usize);
