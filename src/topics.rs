@@ -32,6 +32,8 @@ pub struct Taxonomy {
     /// `iptc-mediatopic`, or the file name of a user's vocabulary.
     pub scheme: String,
     pub labels: Vec<Label>,
+    /// Labels have parents (topics then carry their id path).
+    pub hierarchical: bool,
 }
 
 fn bad(path: &Path, line: usize, reason: impl std::fmt::Display) -> Error {
@@ -98,6 +100,7 @@ impl Taxonomy {
         Taxonomy {
             scheme: "iptc-mediatopic".into(),
             labels,
+            hierarchical: true,
         }
     }
 
@@ -212,6 +215,7 @@ impl Taxonomy {
         Ok(Taxonomy {
             scheme,
             labels: labels.into_iter().map(|(_, l)| l).collect(),
+            hierarchical: false,
         })
     }
 
@@ -322,7 +326,6 @@ pub fn assign(
         .map(|(i, v)| (i, dot(article, v)))
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let hierarchical = taxonomy.labels.iter().any(|l| l.path.len() > 1);
     scored
         .into_iter()
         .filter(|(_, s)| *s >= options.threshold)
@@ -338,7 +341,7 @@ pub fn assign(
                     .unwrap_or_else(|| l.label.clone()),
                 score: (f64::from(s) * 10_000.0).round() / 10_000.0,
                 scheme: taxonomy.scheme.clone(),
-                path: hierarchical.then(|| l.path.clone()),
+                path: taxonomy.hierarchical.then(|| l.path.clone()),
             }
         })
         .collect()

@@ -208,3 +208,129 @@ fn output_is_identical_whatever_threads_and_batch_size() {
         .collect();
     assert_eq!(leftovers.len(), 2, "{leftovers:?}");
 }
+
+#[test]
+fn site_taxonomy_labels_come_back_verbatim_and_fit_the_article() {
+    let dir = tempfile::tempdir().unwrap();
+    let tax = dir.path().join("tagi.txt");
+    std::fs::write(
+        &tax,
+        "Transport publiczny\nKultura i sztuka\nSport\nBezpieczeństwo międzynarodowe\n",
+    )
+    .unwrap();
+    let out = lede(&[
+        "enrich",
+        SAMPLES,
+        "--taxonomy",
+        tax.to_str().unwrap(),
+        "--topics",
+        "1",
+        "--no-summary",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let o = lines(&out);
+    let top = |i: usize| {
+        o[i]["lede"]["topics"][0]["label"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        top(0),
+        "Bezpieczeństwo międzynarodowe",
+        "the Asian NATO analysis"
+    );
+    assert_eq!(top(1), "Transport publiczny", "the Polish tram line");
+    assert_eq!(o[1]["lede"]["topics"][0]["scheme"], "tagi");
+    assert!(o[1]["lede"].get("summary").is_none());
+}
+
+#[test]
+fn iptc_topics_by_default_with_paths_and_local_labels() {
+    let out = lede(&["enrich", SAMPLES, "--no-summary", "--topic-depth", "1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let o = lines(&out);
+    let t = &o[0]["lede"]["topics"][0];
+    assert_eq!(t["scheme"], "iptc-mediatopic");
+    // The Asian NATO analysis: "conflict, war and peace" or "politics and government".
+    assert!(
+        ["medtop:16000000", "medtop:11000000"].contains(&t["id"].as_str().unwrap()),
+        "{t}"
+    );
+    assert_eq!(t["path"][0], t["id"]);
+    // German article, German IPTC label (IPTC capitalises German labels, not English ones).
+    assert!(o[3]["lede"]["topics"][0]["label"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .next()
+        .unwrap()
+        .is_uppercase());
+    assert!(o[1]["lede"]["topics"].as_array().unwrap().len() == 3);
+}
+
+#[test]
+fn bad_taxonomy_stops_before_any_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let tax = dir.path().join("dup.txt");
+    std::fs::write(&tax, "Sport\nKultura\nSport\n").unwrap();
+    let out = lede(&["enrich", SAMPLES, "--taxonomy", tax.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dup.txt:3: duplicate id \"Sport\""));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn learning_from_tagged_articles_moves_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let tax = dir.path().join("tags.txt");
+    // Two labels whose names say little: only the examples tell them apart.
+    std::fs::write(&tax, "Desk A\nDesk B\n").unwrap();
+    let examples = dir.path().join("tagged.jsonl");
+    let mut ex = String::new();
+    for (tag, body) in [
+        ("Desk A", "The city council approved a new tram line to the suburbs; buses are overcrowded at rush hour."),
+        ("Desk A", "Rada miasta przyjęła plan budowy nowej linii tramwajowej i nowych buspasów."),
+        ("Desk B", "The museum opened an exhibition of paintings and sculpture by young artists."),
+        ("Desk B", "Teatr miejski wystawił nową sztukę, a filharmonia zagrała koncert muzyki współczesnej."),
+    ] {
+        ex.push_str(&serde_json::json!({"body": body, "tags": [tag, "Unknown tag"]}).to_string());
+        ex.push('\n');
+    }
+    std::fs::write(&examples, ex).unwrap();
+    let out = lede(&[
+        "enrich",
+        SAMPLES,
+        "--no-summary",
+        "--topics",
+        "1",
+        "--taxonomy",
+        tax.to_str().unwrap(),
+        "--learn-from",
+        examples.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("learnt from 4 tagged articles") && stderr.contains("\"Unknown tag\" (4x)"),
+        "{stderr}"
+    );
+    let o = lines(&out);
+    assert_eq!(o[1]["lede"]["topics"][0]["label"], "Desk A", "tram article");
+    assert_eq!(
+        o[3]["lede"]["topics"][0]["label"], "Desk A",
+        "cycle highway article"
+    );
+}

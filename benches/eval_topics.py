@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Topic quality: accuracy of the top label, zero-shot (each set's class names as the taxonomy, with a
+one-line description per class written for this evaluation) and with --learn-from on 10 examples per class
+taken from the same file (the first 10 of each class in file order; scored on the rest). Beside it, in the
+same run, the plain baseline: sentence-transformers all-MiniLM-L6-v2 (or e5 for non-English), cosine between
+the article (title + text) and "label: description".
+
+    python3 benches/eval_topics.py [--eval-dir ../shared/eval] [--lede target/release/lede] [extra lede flags]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..")
+
+CLASSES = {
+    "bbc_news_topics": {
+        "business": "companies, markets, the economy, trade, jobs and money",
+        "entertainment": "film, music, television, celebrities, awards and the arts",
+        "politics": "government, elections, parties, parliament and public policy",
+        "sport": "football, rugby, tennis, athletics and other sports, matches and players",
+        "tech": "technology, computers, the internet, mobile phones, software and video games",
+    },
+    "agnews_test_sample": {
+        "World": "international news: conflicts, diplomacy, governments and events around the world",
+        "Sports": "sports: games, teams, players, leagues, championships and results",
+        "Business": "business: companies, markets, stocks, earnings, the economy and oil prices",
+        "Sci/Tech": "science and technology: computers, the internet, software, space and research",
+    },
+    "gnad10k_de_test_sample": {
+        "Wirtschaft": "Wirtschaft: Unternehmen, Märkte, Banken, Konjunktur, Steuern und Arbeitsmarkt",
+        "International": "Internationale Politik: Konflikte, Regierungen und Ereignisse im Ausland",
+        "Panorama": "Panorama: Kriminalität, Unfälle, Gerichtsfälle, Wetter und Vermischtes",
+        "Inland": "Innenpolitik in Österreich: Regierung, Parteien, Parlament, Wahlen und Behörden",
+        "Wissenschaft": "Wissenschaft: Forschung, Medizin, Weltraum, Biologie und Umwelt",
+        "Sport": "Sport: Fußball, Skifahren, Tennis, Formel 1, Spiele und Sportler",
+        "Kultur": "Kultur: Film, Musik, Theater, Literatur, Kunst und Ausstellungen",
+        "Web": "Web: Internet, Smartphones, Software, soziale Netzwerke und Computerspiele",
+        "Etat": "Medien: Fernsehen, Zeitungen, Rundfunk, Journalismus und Werbung",
+    },
+    "polsatnews_pl_topics": {
+        "Świat": "wydarzenia na świecie: polityka zagraniczna, konflikty, wojny i rządy innych państw",
+        "Technologie": "technologie: internet, smartfony, sztuczna inteligencja, nauka i kosmos",
+        "Sport": "sport: piłka nożna, siatkówka, skoki narciarskie, mecze i zawodnicy",
+        "Biznes": "biznes: gospodarka, firmy, ceny, podatki, banki i rynek pracy",
+        "Polska": "wydarzenia w Polsce: polityka krajowa, rząd, sejm, wypadki i sprawy społeczne",
+        "Moto": "motoryzacja: samochody, kierowcy, drogi, przepisy drogowe i nowe modele aut",
+    },
+}
+
+
+def run(cmd):
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode not in (0, 1):
+        sys.exit(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stderr}")
+    return [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+
+
+def baseline(records, classes, lang):
+    from sentence_transformers import SentenceTransformer
+    model_dir = os.path.join(ROOT, "models", "installed",
+                             "all-MiniLM-L6-v2" if lang == "en" else "multilingual-e5-small")
+    m = SentenceTransformer(model_dir, device="cpu")
+    prefix = "" if lang == "en" else "query: "
+    labels = list(classes)
+    lv = m.encode([prefix + f"{k}: {v}" for k, v in classes.items()], normalize_embeddings=True)
+    docs = [prefix + ((r.get("title") or "") + "\n" + r["text"]) for r in records]
+    dv = m.encode(docs, normalize_embeddings=True, batch_size=16)
+    pred = (dv @ lv.T).argmax(1)
+    return sum(labels[p] == r["gold_category"] for p, r in zip(pred, records)) / len(records)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--eval-dir", default=os.path.join(ROOT, "..", "shared", "eval"))
+    ap.add_argument("--lede", default=os.path.join(ROOT, "target", "release", "lede"))
+    ap.add_argument("--sets", default=",".join(CLASSES))
+    ap.add_argument("--no-baseline", action="store_true")
+    args, extra = ap.parse_known_args()
+    print("| set | n | baseline (ST cosine) | lede zero-shot | n (rest) | lede + 10 examples/class |")
+    print("|---|---|---|---|---|---|")
+    for name in args.sets.split(","):
+        classes = CLASSES[name]
+        path = os.path.join(args.eval_dir, name + ".jsonl")
+        records = [json.loads(l) for l in open(path, encoding="utf-8")]
+        lang = records[0]["lang"]
+        with tempfile.TemporaryDirectory() as tmp:
+            tax = os.path.join(tmp, name + ".jsonl")
+            with open(tax, "w", encoding="utf-8") as f:
+                for k, v in classes.items():
+                    f.write(json.dumps({"id": k, "label": k, "description": v}, ensure_ascii=False) + "\n")
+            flags = ["--no-summary", "--quiet", "--taxonomy", tax, "--topics", "1", "--text-field", "text"] + extra
+            out = run([args.lede, "enrich", path] + flags)
+            gold = {r["id"]: r["gold_category"] for r in records}
+            top = {o["id"]: (o["lede"].get("topics") or [{}])[0].get("id") for o in out}
+            zero = sum(top[i] == g for i, g in gold.items()) / len(gold)
+            # 10 examples per class, first in file order; scored on the rest.
+            seen, train, test = {}, [], []
+            for r in records:
+                c = r["gold_category"]
+                if seen.get(c, 0) < 10:
+                    seen[c] = seen.get(c, 0) + 1
+                    train.append(r)
+                else:
+                    test.append(r)
+            tr, te = os.path.join(tmp, "train.jsonl"), os.path.join(tmp, "test.jsonl")
+            for fn, rs in ((tr, train), (te, test)):
+                with open(fn, "w", encoding="utf-8") as f:
+                    for r in rs:
+                        f.write(json.dumps(dict(r, tags=[r["gold_category"]]), ensure_ascii=False) + "\n")
+            out = run([args.lede, "enrich", te, "--learn-from", tr] + flags)
+            top = {o["id"]: (o["lede"].get("topics") or [{}])[0].get("id") for o in out}
+            few = sum(top[r["id"]] == r["gold_category"] for r in test) / len(test)
+        base = float("nan") if args.no_baseline else baseline(records, classes, lang)
+        print(f"| {name} ({lang}) | {len(records)} | {100 * base:.1f} | {100 * zero:.1f} | {len(test)} | {100 * few:.1f} |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
