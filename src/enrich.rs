@@ -40,6 +40,8 @@ pub struct Options {
     pub summary: Option<ExtractiveOptions>,
     /// `None`: no topic stage.
     pub topics: Option<TopicsConfig>,
+    /// Where label vectors are cached between runs (keyed by model and vocabulary); `None`: no cache.
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -49,6 +51,7 @@ impl Default for Options {
             fields: FieldMap::default(),
             summary: Some(ExtractiveOptions::default()),
             topics: None,
+            cache_dir: None,
         }
     }
 }
@@ -169,7 +172,12 @@ impl Enricher {
                 let texts: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
                 let mut text_vecs = HashMap::new();
                 for e in router.all() {
-                    text_vecs.insert(e.id().to_string(), e.embed(&texts, TextKind::Query)?);
+                    let key = format!("{}\n{}\nquery", e.id(), t.taxonomy.hash());
+                    let vecs =
+                        cached_vectors(options.cache_dir.as_deref(), &key, texts.len(), || {
+                            e.embed(&texts, TextKind::Query)
+                        })?;
+                    text_vecs.insert(e.id().to_string(), vecs);
                 }
                 let mut index = LabelIndex {
                     vecs: HashMap::new(),
@@ -556,6 +564,52 @@ impl Enricher {
             error: None,
         }
     }
+}
+
+/// Vectors from the on-disk cache, or computed and then cached (atomically: temp file, rename). A
+/// damaged or mismatched cache file is ignored and rewritten.
+fn cached_vectors(
+    dir: Option<&std::path::Path>,
+    key: &str,
+    count: usize,
+    compute: impl FnOnce() -> crate::Result<Vec<Vec<f32>>>,
+) -> crate::Result<Vec<Vec<f32>>> {
+    let Some(dir) = dir else { return compute() };
+    let path = dir.join(format!(
+        "vectors-{}.f32",
+        &hex::encode(Sha256::digest(key.as_bytes()))[..32]
+    ));
+    if let Ok(bytes) = std::fs::read(&path) {
+        if bytes.len() >= 8 && (bytes.len() - 8) % 4 == 0 {
+            let n = u32::from_le_bytes(bytes[0..4].try_into().unwrap()) as usize;
+            let dim = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
+            if n == count && n * dim * 4 == bytes.len() - 8 {
+                let flat: Vec<f32> = bytes[8..]
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+                    .collect();
+                return Ok(flat.chunks(dim.max(1)).map(|c| c.to_vec()).collect());
+            }
+        }
+    }
+    let vecs = compute()?;
+    let dim = vecs.first().map(|v| v.len()).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(8 + vecs.len() * dim * 4);
+    bytes.extend_from_slice(&(vecs.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&(dim as u32).to_le_bytes());
+    for v in &vecs {
+        v.iter()
+            .for_each(|x| bytes.extend_from_slice(&x.to_le_bytes()));
+    }
+    // A cache that cannot be written only costs time next run.
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::create_dir_all(dir).is_ok()
+        && std::fs::write(&tmp, &bytes).is_ok()
+        && std::fs::rename(&tmp, &path).is_err()
+    {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    Ok(vecs)
 }
 
 fn mean(vecs: &[Vec<f32>]) -> Vec<f32> {

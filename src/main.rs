@@ -467,6 +467,7 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
         fields: fields.clone(),
         summary,
         topics,
+        cache_dir: Some(store.dir.join(".cache")),
     };
     let mut enricher = Enricher::new(
         options,
