@@ -34,7 +34,7 @@ impl Default for ExtractiveOptions {
             max_chars: 320,
             centrality_weight: 1.0,
             title_weight: 0.5,
-            position_weight: 0.6,
+            position_weight: 0.3,
             position_scale: 2.0,
             mmr_lambda: 0.7,
             max_redundancy: 0.95,
