@@ -104,6 +104,8 @@ def main():
                     "TextRank": textrank(sents, k, lang),
                 }
                 refs = r[ref_field] if isinstance(r[ref_field], list) else [r[ref_field]]
+                # PSC: {type, ratio, author, body} per human summary.
+                refs = [x["body"] if isinstance(x, dict) else x for x in refs]
                 for m, p in picks.items():
                     pred = "\n".join(p)
                     # Several references (PSC): the mean over references.

@@ -60,16 +60,45 @@ def run(cmd):
     return [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
 
 
+class MeanPooled:
+    """e5 through plain transformers (BertModel + mean pooling + L2), since sentence-transformers cannot
+    load our converted folder's tokenizer.json; MiniLM through sentence-transformers."""
+
+    def __init__(self, lang):
+        if lang == "en":
+            from sentence_transformers import SentenceTransformer
+            self.st = SentenceTransformer(os.path.join(ROOT, "models", "installed", "all-MiniLM-L6-v2"), device="cpu")
+            self.prefix = ""
+        else:
+            import torch
+            from tokenizers import Tokenizer
+            from transformers import BertModel
+            folder = os.path.join(ROOT, "models", "installed", "multilingual-e5-small")
+            self.st, self.torch = None, torch
+            self.model = BertModel.from_pretrained(folder, add_pooling_layer=False).eval()
+            self.tok = Tokenizer.from_file(os.path.join(folder, "tokenizer.json"))
+            self.tok.enable_truncation(512)
+            self.prefix = "query: "
+
+    def encode(self, texts):
+        import numpy as np
+        texts = [self.prefix + t for t in texts]
+        if self.st is not None:
+            return self.st.encode(texts, normalize_embeddings=True, batch_size=16)
+        out = []
+        with self.torch.no_grad():
+            for t in texts:
+                ids = self.torch.tensor([self.tok.encode(t).ids])
+                v = self.model(input_ids=ids).last_hidden_state.mean(1)[0]
+                out.append((v / v.norm()).numpy())
+        return np.stack(out)
+
+
 def baseline(records, classes, lang):
-    from sentence_transformers import SentenceTransformer
-    model_dir = os.path.join(ROOT, "models", "installed",
-                             "all-MiniLM-L6-v2" if lang == "en" else "multilingual-e5-small")
-    m = SentenceTransformer(model_dir, device="cpu")
-    prefix = "" if lang == "en" else "query: "
+    m = MeanPooled(lang)
     labels = list(classes)
-    lv = m.encode([prefix + f"{k}: {v}" for k, v in classes.items()], normalize_embeddings=True)
-    docs = [prefix + ((r.get("title") or "") + "\n" + r["text"]) for r in records]
-    dv = m.encode(docs, normalize_embeddings=True, batch_size=16)
+    lv = m.encode([f"{k}: {v}" for k, v in classes.items()])
+    dv = m.encode([(r.get("title") or "") + "\n" + r["text"] for r in records])
     pred = (dv @ lv.T).argmax(1)
     return sum(labels[p] == r["gold_category"] for p, r in zip(pred, records)) / len(records)
 
