@@ -10,5 +10,6 @@ pub mod input;
 pub mod language;
 pub mod models;
 pub mod segment;
+pub mod summary;
 
 pub use error::{Error, Result};
