@@ -522,6 +522,11 @@ impl AbstractiveSummarizer {
     /// `max_length - 1`. Only hypotheses cut at max_length are affected, and only their rank against
     /// hypotheses that ended with EOS. Models with `forced_eos_token_id` (BART, Pegasus) never cut a
     /// hypothesis, they end it with EOS, so this applies to T5/mT5 only.
+    ///
+    /// Pegasus: rust-bert 0.23's Pegasus generator ignores `forced_eos_token_id`, so it is enforced
+    /// here through `prefix_allowed_tokens_fn`. That masks after the log-softmax, so in beam search the
+    /// forced EOS adds `log p(eos)` to a hypothesis' score where transformers adds 0; the ranking of
+    /// hypotheses forced to end at `max_length` can differ in close cases. Greedy is unaffected.
     pub fn generate_ids(&self, inputs: &[Vec<i64>]) -> Result<Vec<Vec<i64>>> {
         let mut out = Vec::with_capacity(inputs.len());
         for (n, input) in inputs.iter().enumerate() {
