@@ -1,5 +1,6 @@
 //! Summaries: the `Summarizer` stage. Extractive teasers by default (every language the embedder
 //! knows); abstractive seq2seq generation where a model folder is configured.
+pub mod abstractive;
 pub mod extractive;
 
 use serde::Serialize;
