@@ -5,9 +5,12 @@
 //! articles), then a parallel pass that scores and assembles each record. Output keeps input order.
 use crate::embed::{Embedder, TextKind};
 use crate::input::{lookup, to_article, Article, FieldMap, RawRecord};
+use crate::keywords::{self, Candidate, KeywordOptions};
 use crate::language::{DetectedLanguage, LanguageDetector};
 use crate::segment::{split_sentences, Sentence};
+use crate::summary::abstractive::{AbstractiveOptions, AbstractiveSummarizer};
 use crate::summary::extractive::{self, ExtractiveOptions};
+use crate::summary::Summary;
 use crate::topics::{self, Taxonomy, TopicOptions};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -38,8 +41,13 @@ pub struct Options {
     pub fields: FieldMap,
     /// `None`: no summary stage.
     pub summary: Option<ExtractiveOptions>,
+    /// Abstractive models by language code (`*`: every language without its own); other languages
+    /// get the extractive teaser. Needs the summary stage.
+    pub abstractive: BTreeMap<String, Arc<AbstractiveSummarizer>>,
     /// `None`: no topic stage.
     pub topics: Option<TopicsConfig>,
+    /// `None`: no keyword stage.
+    pub keywords: Option<KeywordOptions>,
     /// Where label vectors are cached between runs (keyed by model and vocabulary); `None`: no cache.
     pub cache_dir: Option<std::path::PathBuf>,
 }
@@ -50,7 +58,9 @@ impl Default for Options {
             output_key: "lede".to_string(),
             fields: FieldMap::default(),
             summary: Some(ExtractiveOptions::default()),
+            abstractive: BTreeMap::new(),
             topics: None,
+            keywords: Some(KeywordOptions::default()),
             cache_dir: None,
         }
     }
@@ -139,7 +149,9 @@ struct ConfigFingerprint<'a> {
     language: String,
     embedders: Value,
     summary: &'a Option<ExtractiveOptions>,
+    abstractive: BTreeMap<&'a str, (String, &'a AbstractiveOptions)>,
     topics: Option<(String, &'a TopicOptions, f32, &'a str)>,
+    keywords: &'a Option<KeywordOptions>,
 }
 
 /// A record after the CPU pass, waiting for its embeddings.
@@ -149,6 +161,8 @@ struct Prepared {
     article: Result<Article, String>,
     language: DetectedLanguage,
     sentences: Vec<Sentence>,
+    /// Keyword candidates, best cheap pre-rank first.
+    candidates: Vec<Candidate>,
 }
 
 type Vectors = HashMap<(String, String), Vec<f32>>;
@@ -160,10 +174,16 @@ impl Enricher {
         detector: Box<dyn LanguageDetector>,
         embedders: Option<EmbedderRouter>,
     ) -> crate::Result<Self> {
-        let needs_embedder = options.summary.is_some() || options.topics.is_some();
+        if !options.abstractive.is_empty() && options.summary.is_none() {
+            return Err(crate::Error::Config(
+                "abstractive models need the summary stage".into(),
+            ));
+        }
+        let needs_embedder =
+            options.summary.is_some() || options.topics.is_some() || options.keywords.is_some();
         if needs_embedder && embedders.is_none() {
             return Err(crate::Error::Config(
-                "the summary and topic stages need an embedder".into(),
+                "the summary, topic and keyword stages need an embedder".into(),
             ));
         }
         let labels = match (&options.topics, &embedders) {
@@ -216,6 +236,11 @@ impl Enricher {
                 .map(|e| e.describe())
                 .unwrap_or(Value::Null),
             summary: &o.summary,
+            abstractive: o
+                .abstractive
+                .iter()
+                .map(|(lang, s)| (lang.as_str(), (s.id(), s.options())))
+                .collect(),
             topics: o.topics.as_ref().map(|t| {
                 let learned = self
                     .labels
@@ -224,6 +249,7 @@ impl Enricher {
                     .unwrap_or("");
                 (t.taxonomy.hash(), &t.options, t.example_weight, learned)
             }),
+            keywords: &o.keywords,
         };
         let json = serde_json::to_vec(&fingerprint).expect("fingerprint serialises");
         format!("sha256:{}", hex::encode(Sha256::digest(&json)))
@@ -304,8 +330,13 @@ impl Enricher {
         let mut records = records.peekable();
         while records.peek().is_some() {
             let chunk: Vec<RawRecord> = records.by_ref().take(256).collect();
-            let prepared: Vec<Result<Prepared, Outcome>> =
+            let mut prepared: Vec<Result<Prepared, Outcome>> =
                 chunk.into_par_iter().map(|r| self.prepare(r)).collect();
+            // Learning needs article vectors only: do not embed keyword candidates.
+            prepared
+                .iter_mut()
+                .flatten()
+                .for_each(|p| p.candidates.clear());
             let vectors = self.embed_chunk(&prepared)?;
             for p in prepared.iter().flatten() {
                 let Ok(article) = &p.article else { continue };
@@ -367,7 +398,9 @@ impl Enricher {
     }
 
     fn needs_sentences(&self) -> bool {
-        self.options.summary.is_some() || self.options.topics.is_some()
+        self.options.summary.is_some()
+            || self.options.topics.is_some()
+            || self.options.keywords.is_some()
     }
 
     fn prepare(&self, raw: RawRecord) -> Result<Prepared, Outcome> {
@@ -385,7 +418,7 @@ impl Enricher {
         // The record as the user gave it, without lede's own earlier output.
         record.shift_remove(&self.options.output_key);
         let article = to_article(&record, &self.options.fields);
-        let (language, sentences) = match &article {
+        let (language, sentences, candidates) = match &article {
             Ok(a) => {
                 let text = if a.title.is_empty() {
                     a.body.clone()
@@ -398,9 +431,16 @@ impl Enricher {
                 } else {
                     Vec::new()
                 };
-                (language, sentences)
+                let candidates = match &self.options.keywords {
+                    Some(k) => {
+                        let texts: Vec<&str> = sentences.iter().map(|s| s.text.as_str()).collect();
+                        keywords::extract_candidates(&texts, &language.code, k)
+                    }
+                    None => Vec::new(),
+                };
+                (language, sentences, candidates)
             }
-            Err(_) => (DetectedLanguage::undetermined(), Vec::new()),
+            Err(_) => (DetectedLanguage::undetermined(), Vec::new(), Vec::new()),
         };
         Ok(Prepared {
             origin,
@@ -408,6 +448,7 @@ impl Enricher {
             article,
             language,
             sentences,
+            candidates,
         })
     }
 
@@ -416,16 +457,89 @@ impl Enricher {
         let prepared: Vec<Result<Prepared, Outcome>> =
             chunk.into_par_iter().map(|r| self.prepare(r)).collect();
         let vectors = self.embed_chunk(&prepared)?;
+        let generated = self.generate_summaries(&prepared)?;
         Ok(prepared
             .into_par_iter()
-            .map(|p| match p {
-                Ok(p) => self.finish(p, &vectors),
+            .zip(generated)
+            .map(|(p, generated)| match p {
+                Ok(p) => self.finish(p, &vectors, generated),
                 Err(outcome) => outcome,
             })
             .collect())
     }
 
-    /// Embeds every distinct sentence and title of the chunk once, per embedder.
+    fn abstractive_for(&self, code: &str) -> Option<&Arc<AbstractiveSummarizer>> {
+        let models = &self.options.abstractive;
+        models.get(code).or_else(|| models.get("*"))
+    }
+
+    /// Abstractive summaries for the records whose language has a model, batched across the chunk,
+    /// one list per model; `None` for the others (they get the extractive teaser).
+    fn generate_summaries(
+        &self,
+        prepared: &[Result<Prepared, Outcome>],
+    ) -> crate::Result<Vec<Option<Summary>>> {
+        let mut out: Vec<Option<Summary>> = vec![None; prepared.len()];
+        if self.options.abstractive.is_empty() || self.options.summary.is_none() {
+            return Ok(out);
+        }
+        let mut by_model: BTreeMap<String, (&Arc<AbstractiveSummarizer>, Vec<(usize, String)>)> =
+            BTreeMap::new();
+        for (i, p) in prepared.iter().enumerate() {
+            let Ok(p) = p else { continue };
+            if p.article.is_err() || p.sentences.is_empty() {
+                continue;
+            }
+            let Some(model) = self.abstractive_for(&p.language.code) else {
+                continue;
+            };
+            // The prose only: bylines, captions and "read more" lines would leak into the summary.
+            let prose: Vec<&str> = p
+                .sentences
+                .iter()
+                .filter(|s| extractive::is_teaser_candidate(s))
+                .map(|s| s.text.trim())
+                .collect();
+            let text = if prose.is_empty() {
+                p.sentences
+                    .iter()
+                    .map(|s| s.text.trim())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            } else {
+                prose.join(" ")
+            };
+            by_model
+                .entry(model.id())
+                .or_insert_with(|| (model, Vec::new()))
+                .1
+                .push((i, text));
+        }
+        for (model, jobs) in by_model.into_values() {
+            let texts: Vec<&str> = jobs.iter().map(|(_, t)| t.as_str()).collect();
+            let results = model.summarize(&texts)?;
+            for ((i, _), (text, warnings)) in jobs.iter().zip(results) {
+                out[*i] = Some(if text.trim().is_empty() {
+                    let mut s = Summary::none("the model generated an empty summary");
+                    s.model = Some(model.id());
+                    s.warnings = warnings;
+                    s
+                } else {
+                    Summary {
+                        text: Some(text),
+                        method: "abstractive".into(),
+                        model: Some(model.id()),
+                        sentences: None,
+                        reason: None,
+                        warnings,
+                    }
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Embeds every distinct sentence, title and keyword candidate of the chunk once, per embedder.
     fn embed_chunk(&self, prepared: &[Result<Prepared, Outcome>]) -> crate::Result<Vectors> {
         let mut vectors = HashMap::new();
         let Some(router) = &self.embedders else {
@@ -444,6 +558,7 @@ impl Enricher {
                 }
                 for t in std::iter::once(article.title.as_str())
                     .chain(p.sentences.iter().map(|s| s.text.as_str()))
+                    .chain(p.candidates.iter().map(|c| c.surface.as_str()))
                 {
                     if !t.trim().is_empty() && seen.insert(t) {
                         texts.push(t);
@@ -462,13 +577,14 @@ impl Enricher {
         Ok(vectors)
     }
 
-    fn finish(&self, p: Prepared, vectors: &Vectors) -> Outcome {
+    fn finish(&self, p: Prepared, vectors: &Vectors, generated: Option<Summary>) -> Outcome {
         let Prepared {
             origin,
             mut record,
             article,
             language,
             sentences,
+            candidates,
         } = p;
         let key = self.options.output_key.clone();
         let article = match article {
@@ -495,7 +611,12 @@ impl Enricher {
         if let Some(router) = &self.embedders {
             let embedder = router.for_language(&language.code);
             let get = |t: &str| vectors.get(&(embedder.id().to_string(), t.to_string()));
-            if let Some(opts) = &self.options.summary {
+            if let Some(summary) = generated {
+                out.insert(
+                    "summary".into(),
+                    serde_json::to_value(&summary).expect("serialisable"),
+                );
+            } else if let Some(opts) = &self.options.summary {
                 let sentence_vecs: Vec<Vec<f32>> = sentences
                     .iter()
                     .map(|s| {
@@ -517,16 +638,50 @@ impl Enricher {
                     serde_json::to_value(&summary).expect("serialisable"),
                 );
             }
+            let words: usize = sentences
+                .iter()
+                .map(|s| s.text.split_whitespace().count())
+                .sum();
+            let article_vec = article_vector(embedder.as_ref(), &article, &sentences, vectors)
+                .filter(|_| words >= MIN_WORDS_TO_TAG);
+            let too_short = || {
+                Value::String(format!(
+                    "too short to tag (fewer than {MIN_WORDS_TO_TAG} words)"
+                ))
+            };
+            if let Some(opts) = &self.options.keywords {
+                let found = match &article_vec {
+                    Some(doc) => {
+                        let vecs: Vec<Vec<f32>> = candidates
+                            .iter()
+                            .map(|c| {
+                                get(&c.surface)
+                                    .cloned()
+                                    .unwrap_or_else(|| vec![0.0; embedder.dim()])
+                            })
+                            .collect();
+                        keywords::select_keywords(&candidates, &vecs, doc, opts)
+                    }
+                    None => Vec::new(),
+                };
+                if article_vec.is_none() {
+                    out.insert("keywords_reason".into(), too_short());
+                } else if found.is_empty() {
+                    out.insert(
+                        "keywords_reason".into(),
+                        Value::String("no candidate phrases in the text".into()),
+                    );
+                }
+                out.insert(
+                    "keywords".into(),
+                    serde_json::to_value(&found).expect("serialisable"),
+                );
+            }
             if let (Some(t), Some(index)) = (&self.options.topics, &self.labels) {
-                let words: usize = sentences
-                    .iter()
-                    .map(|s| s.text.split_whitespace().count())
-                    .sum();
-                let article_vec = article_vector(embedder.as_ref(), &article, &sentences, vectors);
-                match (article_vec, index.vecs.get(embedder.id())) {
-                    (Some(v), Some(label_vecs)) if words >= MIN_WORDS_TO_TAG => {
+                match (&article_vec, index.vecs.get(embedder.id())) {
+                    (Some(v), Some(label_vecs)) => {
                         let found =
-                            topics::assign(&v, &t.taxonomy, label_vecs, &language.code, &t.options);
+                            topics::assign(v, &t.taxonomy, label_vecs, &language.code, &t.options);
                         out.insert(
                             "topics".into(),
                             serde_json::to_value(&found).expect("serialisable"),
@@ -534,12 +689,7 @@ impl Enricher {
                     }
                     _ => {
                         out.insert("topics".into(), Value::Array(Vec::new()));
-                        out.insert(
-                            "topics_reason".into(),
-                            Value::String(format!(
-                                "too short to tag (fewer than {MIN_WORDS_TO_TAG} words)"
-                            )),
-                        );
+                        out.insert("topics_reason".into(), too_short());
                     }
                 }
             }

@@ -7,6 +7,7 @@ pub mod enrich;
 pub mod error;
 pub mod html;
 pub mod input;
+pub mod keywords;
 pub mod language;
 pub mod models;
 pub mod segment;

@@ -4,13 +4,15 @@ use clap::{Args, Parser, Subcommand};
 use lede::embed::{BatchOptions, BertEmbedder, Embedder};
 use lede::enrich::{EmbedderRouter, Enricher, Options, TopicsConfig};
 use lede::input::{self, FieldMap, RawRecord};
+use lede::keywords::KeywordOptions;
 use lede::language::{LinguaDetector, LinguaOptions};
 use lede::models::{self, PipWheels, Status, Store};
+use lede::summary::abstractive::{AbstractiveOptions, AbstractiveSummarizer, LongInput};
 use lede::summary::extractive::ExtractiveOptions;
 use lede::topics::{Taxonomy, TopicOptions};
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -118,6 +120,51 @@ struct EnrichArgs {
     /// Most characters in the summary; sentences are never cut, so one long first sentence may exceed it.
     #[arg(long, default_value_t = 320)]
     summary_chars: usize,
+    /// Abstractive summaries for one language from a local seq2seq model folder (BART/DistilBART, T5,
+    /// mT5, Pegasus; HF layout), e.g. `--abstractive en=models/distilbart-cnn`; `*=DIR` for every
+    /// language without its own (repeatable). Other languages get the extractive teaser.
+    #[arg(long, value_name = "LANG=DIR")]
+    abstractive: Vec<String>,
+    /// Abstractive: beams (1 = greedy).
+    #[arg(long, default_value_t = AbstractiveOptions::default().num_beams)]
+    summary_beams: usize,
+    /// Abstractive: fewest generated tokens.
+    #[arg(long, default_value_t = AbstractiveOptions::default().min_length)]
+    summary_min_tokens: usize,
+    /// Abstractive: most generated tokens.
+    #[arg(long, default_value_t = AbstractiveOptions::default().max_length)]
+    summary_max_tokens: usize,
+    /// Abstractive: never repeat an n-gram of this many tokens (0: off).
+    #[arg(long, default_value_t = AbstractiveOptions::default().no_repeat_ngram_size)]
+    summary_no_repeat_ngram: usize,
+    /// Abstractive: articles longer than the model's input limit are cut to it (with a warning in the
+    /// record) instead of summarised chunk by chunk.
+    #[arg(long)]
+    summary_truncate: bool,
+    /// Abstractive: inputs per generate call.
+    #[arg(long, default_value_t = AbstractiveOptions::default().batch_size)]
+    summary_batch: usize,
+    /// No keywords.
+    #[arg(long)]
+    no_keywords: bool,
+    /// Most keywords per article.
+    #[arg(long, default_value_t = KeywordOptions::default().top_n)]
+    keywords: usize,
+    /// Keyword phrase length in words: `MAX` or `MIN-MAX` (e.g. `1-2`).
+    #[arg(long, value_name = "RANGE", default_value = "1-3")]
+    keyword_ngrams: String,
+    /// Keyword diversity (MMR): 0 = most relevant only, 1 = most varied.
+    #[arg(long, default_value_t = KeywordOptions::default().diversity)]
+    keyword_diversity: f32,
+    /// Weight of a phrase's frequency in the article in keyword ranking.
+    #[arg(long, default_value_t = KeywordOptions::default().frequency_weight, hide = true)]
+    keyword_frequency_weight: f32,
+    /// Weight of an early first mention in keyword ranking.
+    #[arg(long, default_value_t = KeywordOptions::default().position_weight, hide = true)]
+    keyword_position_weight: f32,
+    /// Candidates per article sent to the embedder (cheaply pre-ranked by frequency and position).
+    #[arg(long, default_value_t = KeywordOptions::default().max_candidates, hide = true)]
+    keyword_candidates: usize,
     /// No topics.
     #[arg(long)]
     no_topics: bool,
@@ -424,6 +471,52 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
         position_scale: args.summary_position_scale,
         ..ExtractiveOptions::default()
     });
+    anyhow::ensure!(
+        summary.is_some() || args.abstractive.is_empty(),
+        "--abstractive needs the summary stage (drop --no-summary)"
+    );
+    let generation = AbstractiveOptions {
+        num_beams: args.summary_beams,
+        min_length: args.summary_min_tokens,
+        max_length: args.summary_max_tokens,
+        no_repeat_ngram_size: args.summary_no_repeat_ngram,
+        long_input: if args.summary_truncate {
+            LongInput::Truncate
+        } else {
+            LongInput::Chunk
+        },
+        batch_size: args.summary_batch,
+    };
+    // Loaded before any record is read: a missing or broken folder stops the run here.
+    let mut abstractive = BTreeMap::new();
+    for spec in &args.abstractive {
+        let (lang, dir) = spec
+            .split_once('=')
+            .filter(|(l, d)| !l.trim().is_empty() && !d.trim().is_empty())
+            .ok_or_else(|| anyhow::anyhow!("--abstractive expects LANG=DIR, got {spec:?}"))?;
+        let model = AbstractiveSummarizer::load(Path::new(dir.trim()), generation.clone())?;
+        abstractive.insert(lang.trim().to_lowercase(), Arc::new(model));
+    }
+    let keywords = if args.no_keywords {
+        None
+    } else {
+        let (ngram_min, ngram_max) = parse_ngram_range(&args.keyword_ngrams)?;
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&args.keyword_diversity),
+            "--keyword-diversity must be between 0 and 1, got {}",
+            args.keyword_diversity
+        );
+        Some(KeywordOptions {
+            top_n: args.keywords,
+            ngram_min,
+            ngram_max,
+            diversity: args.keyword_diversity,
+            frequency_weight: args.keyword_frequency_weight,
+            position_weight: args.keyword_position_weight,
+            max_candidates: args.keyword_candidates.max(1),
+            ..KeywordOptions::default()
+        })
+    };
     let topics = if args.no_topics {
         None
     } else {
@@ -450,7 +543,7 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
         topics.is_some() || args.learn_from.is_empty(),
         "--learn-from needs the topic stage"
     );
-    let embedders = if summary.is_some() || topics.is_some() {
+    let embedders = if summary.is_some() || topics.is_some() || keywords.is_some() {
         Some(load_embedders(
             store,
             &args.embedder,
@@ -466,7 +559,9 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
         output_key: args.output_key,
         fields: fields.clone(),
         summary,
+        abstractive,
         topics,
+        keywords,
         cache_dir: Some(store.dir.join(".cache")),
     };
     let mut enricher = Enricher::new(
@@ -535,4 +630,21 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `3` or `1-3`: phrase lengths in words, at least 1, at most 6.
+fn parse_ngram_range(text: &str) -> anyhow::Result<(usize, usize)> {
+    let bad =
+        || anyhow::anyhow!("--keyword-ngrams expects MAX or MIN-MAX words (1 to 6), got {text:?}");
+    let (min, max) = match text.split_once('-') {
+        Some((a, b)) => (
+            a.trim().parse().map_err(|_| bad())?,
+            b.trim().parse().map_err(|_| bad())?,
+        ),
+        None => (1, text.trim().parse().map_err(|_| bad())?),
+    };
+    if min < 1 || min > max || max > 6 {
+        return Err(bad());
+    }
+    Ok((min, max))
 }

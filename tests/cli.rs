@@ -134,6 +134,227 @@ fn empty_and_one_sentence_bodies() {
     assert_eq!(o[0]["lede"]["summary"]["method"], "none");
     assert!(o[0]["lede"]["summary"]["reason"].is_string());
     assert_eq!(o[1]["lede"]["summary"]["text"], "Just one short line here.");
+    // Too short to tag: empty lists and a reason, not a guess.
+    for r in &o {
+        assert_eq!(r["lede"]["keywords"], Value::Array(vec![]));
+        assert!(r["lede"]["keywords_reason"].is_string(), "{r}");
+        assert_eq!(r["lede"]["topics"], Value::Array(vec![]));
+    }
+}
+
+fn keyword_texts(record: &Value) -> Vec<String> {
+    record["lede"]["keywords"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no keywords in {record}"))
+        .iter()
+        .map(|k| k["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn keywords_are_phrases_of_the_article_in_its_own_words() {
+    let out = lede(&["enrich", SAMPLES, "--no-topics", "--no-summary"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records = lines(&out);
+    for r in &records {
+        let text = lede::html::html_to_text(r["body"].as_str().unwrap());
+        let keywords = keyword_texts(r);
+        assert_eq!(keywords.len(), 10, "{keywords:?}");
+        let mut folded: Vec<String> = keywords.iter().map(|k| k.to_lowercase()).collect();
+        folded.sort();
+        folded.dedup();
+        assert_eq!(folded.len(), 10, "duplicates in {keywords:?}");
+        for k in &keywords {
+            assert!(
+                text.contains(k.as_str()),
+                "{k:?} is not in the text of {}",
+                r["id"]
+            );
+            let words: Vec<&str> = k.split(' ').collect();
+            assert!(words.len() <= 3, "{k:?}");
+            for edge in [words[0], words[words.len() - 1]] {
+                let edge = edge.to_lowercase();
+                assert!(
+                    ![
+                        "the", "of", "and", "w", "z", "i", "na", "die", "der", "und", "le", "la",
+                        "de"
+                    ]
+                    .contains(&edge.as_str()),
+                    "{k:?} starts or ends with a stopword"
+                );
+            }
+        }
+        let scores: Vec<f64> = r["lede"]["keywords"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["score"].as_f64().unwrap())
+            .collect();
+        assert!(
+            scores.iter().all(|s| s.is_finite() && *s > 0.0),
+            "{scores:?}"
+        );
+    }
+    // What the articles are about is among their keywords.
+    let about = |i: usize, needle: &str| {
+        let k = keyword_texts(&records[i]);
+        assert!(
+            k.iter().any(|k| k.to_lowercase().contains(needle)),
+            "{needle:?} not in {k:?}"
+        );
+    };
+    about(0, "nato");
+    about(1, "tramwaj");
+    about(2, "library");
+    about(3, "radschnellweg");
+    about(4, "marché");
+
+    // Options: how many, phrase lengths.
+    let out = lede(&[
+        "enrich",
+        SAMPLES,
+        "--no-topics",
+        "--no-summary",
+        "--keywords",
+        "4",
+        "--keyword-ngrams",
+        "2-2",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for r in lines(&out) {
+        let k = keyword_texts(&r);
+        assert_eq!(k.len(), 4, "{k:?}");
+        assert!(k.iter().all(|k| k.split(' ').count() == 2), "{k:?}");
+    }
+    let out = lede(&["enrich", SAMPLES, "--keyword-ngrams", "0-9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--keyword-ngrams"));
+    assert!(out.stdout.is_empty());
+}
+
+const TINY_BART: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/tiny-seq2seq/bart"
+);
+
+#[test]
+fn abstractive_model_for_one_language_extractive_for_the_rest() {
+    let spec = format!("en={TINY_BART}");
+    let run = |threads: &str| {
+        let out = lede(&[
+            "enrich",
+            SAMPLES,
+            "--no-topics",
+            "--no-keywords",
+            "--abstractive",
+            &spec,
+            "--summary-beams",
+            "2",
+            "--summary-max-tokens",
+            "20",
+            "--threads",
+            threads,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let a = run("1");
+    assert_eq!(
+        a,
+        run("2"),
+        "abstractive output depends on the thread count"
+    );
+    let records: Vec<Value> = String::from_utf8(a)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for r in &records {
+        let summary = &r["lede"]["summary"];
+        if r["lede"]["language"]["code"] == "en" {
+            assert_eq!(summary["method"], "abstractive", "{summary}");
+            assert!(summary["model"]
+                .as_str()
+                .unwrap()
+                .starts_with("bart@sha256:"));
+            assert!(!summary["text"].as_str().unwrap().trim().is_empty());
+            assert!(summary.get("sentences").is_none());
+            // The tiny model reads 64 tokens: every sample is summarised chunk by chunk, and says so.
+            let warnings = summary["warnings"].as_array().expect("warnings");
+            assert!(
+                warnings[0].as_str().unwrap().contains("chunks"),
+                "{warnings:?}"
+            );
+        } else {
+            assert_eq!(summary["method"], "extractive", "{summary}");
+        }
+    }
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r["lede"]["summary"]["method"] == "abstractive")
+            .count(),
+        2
+    );
+    // --summary-truncate: cut to the model's input, with a warning instead of chunks.
+    let out = lede(&[
+        "enrich",
+        SAMPLES,
+        "--no-topics",
+        "--no-keywords",
+        "--abstractive",
+        &spec,
+        "--summary-truncate",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = &lines(&out)[0]["lede"]["summary"];
+    assert!(
+        first["warnings"][0].as_str().unwrap().contains("truncated"),
+        "{first}"
+    );
+}
+
+#[test]
+fn missing_abstractive_model_stops_before_any_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-model");
+    let spec = format!("en={}", missing.display());
+    let out = lede(&["enrich", SAMPLES, "--abstractive", &spec]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no-such-model") && err.contains("does not exist"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    // A folder without weights names the missing file.
+    std::fs::create_dir(&missing).unwrap();
+    std::fs::copy(
+        format!("{TINY_BART}/config.json"),
+        missing.join("config.json"),
+    )
+    .unwrap();
+    let out = lede(&["enrich", SAMPLES, "--abstractive", &spec]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("missing"), "{err}");
 }
 
 #[test]

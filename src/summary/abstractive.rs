@@ -37,7 +37,8 @@ use std::sync::Mutex;
 use tch::{Device, Kind, Tensor};
 
 /// What to do with an article longer than the model's input limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LongInput {
     /// Summarise token chunks, then summarise the joined chunk summaries.
     #[default]
@@ -48,7 +49,7 @@ pub enum LongInput {
 
 /// Generation options. Lengths count decoder tokens including the decoder start token, as
 /// transformers' `generate(min_length=, max_length=)` does for encoder-decoder models.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct AbstractiveOptions {
     /// 1 = greedy decoding.
     pub num_beams: usize,
@@ -134,9 +135,22 @@ pub struct AbstractiveSummarizer {
     ids: Ids,
     /// Encoder tokens per input, special tokens included.
     max_input: usize,
+    /// Token ids of the model's task prefix from config.json
+    /// (`task_specific_params.summarization.prefix`, T5's `summarize: `), put before every input
+    /// text; empty when it has none.
+    prefix_ids: Vec<i64>,
     options: AbstractiveOptions,
     // Tensors are Send but not Sync: one generate call at a time (libtorch parallelises inside it).
     generator: Mutex<Generator>,
+}
+
+impl std::fmt::Debug for AbstractiveSummarizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AbstractiveSummarizer")
+            .field("id", &self.id)
+            .field("options", &self.options)
+            .finish()
+    }
 }
 
 fn bad_model(dir: &Path, reason: impl Into<String>) -> Error {
@@ -312,7 +326,9 @@ fn load_weights(dir: &Path, arch: Arch, tie: bool) -> Result<(PathBuf, Vec<u8>)>
 impl AbstractiveSummarizer {
     /// Loads a model folder (see the module docs). Every problem is reported here, naming the folder
     /// and the missing or bad file, so a run fails before any record is processed.
-    pub fn load(dir: &Path, options: AbstractiveOptions) -> Result<Self> {
+    /// Loads a model folder. `max_length` (and `min_length`) above the decoder's learnt positions
+    /// (BART, Pegasus) are lowered to them: generating further would index past the position table.
+    pub fn load(dir: &Path, mut options: AbstractiveOptions) -> Result<Self> {
         Self::check_options(&options)?;
         if !dir.is_dir() {
             return Err(bad_model(dir, "model folder does not exist"));
@@ -394,6 +410,11 @@ impl AbstractiveSummarizer {
             forced_eos: get_i64(&cfg, "forced_eos_token_id"),
             vocab_size,
         };
+        if arch != Arch::T5 {
+            let positions = usize::try_from(max_pos).unwrap_or(0);
+            options.max_length = options.max_length.min(positions);
+            options.min_length = options.min_length.min(options.max_length);
+        }
         let specials = if ids.bos.is_some() { 2 } else { 1 };
         if max_pos <= specials + 1 {
             return Err(bad_model(
@@ -475,7 +496,19 @@ impl AbstractiveSummarizer {
             }
         };
         let sha = crate::models::sha256_file(&weights_path)?;
+        let task_prefix = cfg
+            .pointer("/task_specific_params/summarization/prefix")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let prefix_ids = if task_prefix.is_empty() {
+            Vec::new()
+        } else {
+            let tokens = generator.tokenizer().tokenize(&task_prefix);
+            generator.tokenizer().convert_tokens_to_ids(&tokens)
+        };
         Ok(AbstractiveSummarizer {
+            prefix_ids,
             id: format!("{model_type}@sha256:{}", &sha[..sha.len().min(16)]),
             arch,
             ids,
@@ -500,6 +533,10 @@ impl AbstractiveSummarizer {
             return bad("min_length must not exceed max_length");
         }
         Ok(())
+    }
+
+    pub fn options(&self) -> &AbstractiveOptions {
+        &self.options
     }
 
     /// `model_type@sha256:<first 16 hex digits of the weights file>`.
@@ -634,12 +671,9 @@ impl AbstractiveSummarizer {
         }
     }
 
+    /// Tokens every input carries besides its text: special tokens and the task prefix.
     fn specials(&self) -> usize {
-        if self.ids.bos.is_some() {
-            2
-        } else {
-            1
-        }
+        self.prefix_ids.len() + if self.ids.bos.is_some() { 2 } else { 1 }
     }
 
     /// Encoder input ids of a text, special tokens included, not truncated.
@@ -658,6 +692,7 @@ impl AbstractiveSummarizer {
     fn with_specials(&self, content: &[i64]) -> Vec<i64> {
         let mut ids = Vec::with_capacity(content.len() + 2);
         ids.extend(self.ids.bos);
+        ids.extend_from_slice(&self.prefix_ids);
         ids.extend_from_slice(content);
         ids.push(self.ids.eos);
         ids

@@ -195,6 +195,7 @@ pub fn summarize(
         model: Some(model.to_string()),
         sentences: Some(chosen),
         reason: None,
+        warnings: Vec::new(),
     }
 }
 

@@ -20,6 +20,9 @@ pub struct Summary {
     pub sentences: Option<Vec<usize>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Things the user should know about how this summary was made (e.g. a long input truncated).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Summary {
@@ -30,6 +33,7 @@ impl Summary {
             model: None,
             sentences: None,
             reason: Some(reason.into()),
+            warnings: Vec::new(),
         }
     }
 }

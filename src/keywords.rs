@@ -1,0 +1,1043 @@
+//! Keyword (keyphrase) stage: candidate extraction and embedding-based selection.
+//!
+//! Pure logic, no model calls. The pipeline calls [`extract_candidates`] per article, embeds
+//! the candidates' `surface` strings (batched across articles) plus the document, and passes
+//! the L2-normalised vectors to [`select_keywords`].
+//!
+//! Candidates are 1..=`ngram_max` word spans inside one sentence that never cross punctuation
+//! (commas, colons, quotes, brackets, dashes, ...), never start or end with a stopword and
+//! contain no number-only or 1-character token. Stopwords come from the Stopwords-ISO lists in
+//! the `stop-words` crate (the only list set there that covers Polish; 58 languages); other
+//! languages fall back to token-shape filtering only. Candidates are folded by a key made of
+//! lower-cased, stemmed tokens (Snowball via `rust-stemmers`; a light suffix stripper for
+//! Polish; lower-casing only elsewhere) and keep their most frequent surface form.
+//!
+//! Selection is KeyBERT-style: relevance = cosine(candidate, document) plus a small
+//! first-position prior, then Maximal Marginal Relevance for diversity.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use rust_stemmers::{Algorithm, Stemmer};
+use unicode_segmentation::UnicodeSegmentation;
+
+/// Options of the keyword stage.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct KeywordOptions {
+    /// Number of keywords returned.
+    pub top_n: usize,
+    /// Shortest candidate phrase, in words.
+    pub ngram_min: usize,
+    /// Longest candidate phrase, in words.
+    pub ngram_max: usize,
+    /// MMR trade-off: 0 = pure relevance, 1 = maximal diversity.
+    pub diversity: f32,
+    /// Cap on the candidates per article sent to the embedder (pre-ranked cheaply).
+    pub max_candidates: usize,
+    /// Weight of the first-position prior `1 / (1 + ln(1 + first_position / 10))` added to
+    /// the cosine relevance (0 disables it).
+    pub position_weight: f32,
+    /// Weight of the in-article frequency signal `ln(1 + count) / ln(1 + max count)` added to
+    /// the cosine relevance (0 disables it).
+    pub frequency_weight: f32,
+    /// Allow stopwords inside a phrase ("Bank of England"); never at its ends.
+    pub inner_stopwords: bool,
+}
+
+impl Default for KeywordOptions {
+    fn default() -> Self {
+        Self {
+            top_n: 10,
+            ngram_min: 1,
+            ngram_max: 3,
+            diversity: 0.5,
+            max_candidates: 150,
+            position_weight: 0.1,
+            frequency_weight: 0.5,
+            inner_stopwords: false,
+        }
+    }
+}
+
+/// One candidate phrase of an article, deduplicated by its folded `key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// Most frequent surface form as it appears in the text (first seen wins ties).
+    pub surface: String,
+    /// Folded key: lower-cased, stemmed tokens joined by single spaces.
+    pub key: String,
+    /// Occurrences of any surface form of this key.
+    pub count: usize,
+    /// Word-token index (0-based, over the whole article) of the first occurrence.
+    pub first_position: usize,
+    /// Number of words in the phrase.
+    pub words: usize,
+}
+
+/// A selected keyword.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Keyword {
+    pub text: String,
+    /// Relevance (cosine to the document plus the position and frequency signals), rounded
+    /// to 4 decimals.
+    pub score: f64,
+}
+
+// ---------------------------------------------------------------------------------------
+// Language resources
+
+fn base_lang(lang: &str) -> String {
+    lang.split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// ISO 639-1 codes that Stopwords-ISO (stop-words 0.8, default `iso` feature) covers;
+/// `stop_words::get` panics on any other code, so we check first.
+const ISO_STOPWORD_LANGS: &[&str] = &[
+    "af", "ar", "bg", "bn", "br", "ca", "cs", "da", "de", "el", "en", "eo", "es", "et", "eu", "fa",
+    "fi", "fr", "ga", "gl", "gu", "ha", "he", "hi", "hr", "hu", "hy", "id", "it", "ja", "ko", "ku",
+    "la", "lt", "lv", "mr", "ms", "nl", "no", "pl", "pt", "ro", "ru", "sk", "sl", "so", "st", "sv",
+    "sw", "th", "tl", "tr", "uk", "ur", "vi", "yo", "zh", "zu",
+];
+
+/// Content words that the long Stopwords-ISO English list includes (it merges web/frequency
+/// lists) but that head or modify real keyphrases ("interest rate", "computer vision",
+/// "control system"); they are not treated as stopwords.
+const EN_ISO_CONTENT: &[&str] = &[
+    "area",
+    "areas",
+    "bill",
+    "billion",
+    "case",
+    "cases",
+    "computer",
+    "course",
+    "date",
+    "detail",
+    "effect",
+    "example",
+    "face",
+    "faces",
+    "fact",
+    "facts",
+    "fire",
+    "general",
+    "group",
+    "groups",
+    "home",
+    "homepage",
+    "importance",
+    "index",
+    "information",
+    "interest",
+    "interests",
+    "invention",
+    "keys",
+    "length",
+    "line",
+    "man",
+    "member",
+    "members",
+    "men",
+    "microsoft",
+    "million",
+    "name",
+    "net",
+    "netscape",
+    "novel",
+    "number",
+    "numbers",
+    "order",
+    "orders",
+    "page",
+    "pages",
+    "part",
+    "parts",
+    "place",
+    "places",
+    "point",
+    "points",
+    "problem",
+    "problems",
+    "research",
+    "ring",
+    "room",
+    "rooms",
+    "section",
+    "site",
+    "state",
+    "states",
+    "system",
+    "test",
+    "text",
+    "thousand",
+    "trillion",
+    "value",
+    "web",
+    "webpage",
+    "website",
+    "wells",
+    "words",
+    "work",
+    "world",
+    "year",
+    "years",
+    "young",
+    "zero",
+    "big",
+    "great",
+    "high",
+    "large",
+    "small",
+    "old",
+    "new",
+    "free",
+    "full",
+    "open",
+    "low",
+    "long",
+    "bottom",
+    "front",
+    "side",
+    "sides",
+    "end",
+    "copy",
+    "cry",
+    "mug",
+    "tip",
+    "thick",
+    "thin",
+    "width",
+    "top",
+    "tv",
+    "uk",
+    "html",
+    "http",
+    "www",
+    "amount",
+    "act",
+    "changes",
+    "caption",
+];
+
+fn stopwords(lang: &str) -> &'static HashSet<String> {
+    static CACHE: OnceLock<std::sync::Mutex<HashMap<String, &'static HashSet<String>>>> =
+        OnceLock::new();
+    let lang = base_lang(lang);
+    let lang = match lang.as_str() {
+        "nb" | "nn" => "no".to_string(),
+        _ => lang,
+    };
+    let cache = CACHE.get_or_init(Default::default);
+    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(set) = map.get(&lang) {
+        return set;
+    }
+    let set: HashSet<String> = if ISO_STOPWORD_LANGS.contains(&lang.as_str()) {
+        let keep: &[&str] = if lang == "en" { EN_ISO_CONTENT } else { &[] };
+        stop_words::get(lang.as_str())
+            .into_iter()
+            .map(|w| w.trim().to_lowercase())
+            .filter(|w| !w.is_empty() && !keep.contains(&w.as_str()))
+            .collect()
+    } else {
+        HashSet::new()
+    };
+    let leaked: &'static HashSet<String> = Box::leak(Box::new(set));
+    map.insert(lang, leaked);
+    leaked
+}
+
+fn snowball(lang: &str) -> Option<Algorithm> {
+    Some(match lang {
+        "ar" => Algorithm::Arabic,
+        "da" => Algorithm::Danish,
+        "nl" => Algorithm::Dutch,
+        "en" => Algorithm::English,
+        "fi" => Algorithm::Finnish,
+        "fr" => Algorithm::French,
+        "de" => Algorithm::German,
+        "el" => Algorithm::Greek,
+        "hu" => Algorithm::Hungarian,
+        "it" => Algorithm::Italian,
+        "no" | "nb" | "nn" => Algorithm::Norwegian,
+        "pt" => Algorithm::Portuguese,
+        "ro" => Algorithm::Romanian,
+        "ru" => Algorithm::Russian,
+        "es" => Algorithm::Spanish,
+        "sv" => Algorithm::Swedish,
+        "ta" => Algorithm::Tamil,
+        "tr" => Algorithm::Turkish,
+        _ => return None,
+    })
+}
+
+/// Folds one lower-cased word to its stem key.
+enum Folder {
+    Snowball(Stemmer),
+    Polish,
+    Lowercase,
+}
+
+impl Folder {
+    fn new(lang: &str) -> Self {
+        match lang {
+            "pl" => Folder::Polish,
+            _ => snowball(lang).map_or(Folder::Lowercase, |a| Folder::Snowball(Stemmer::create(a))),
+        }
+    }
+
+    /// Stem each hyphen-separated part of a lower-cased word.
+    fn fold(&self, lower: &str) -> String {
+        lower
+            .split('-')
+            .map(|part| match self {
+                Folder::Snowball(s) => s.stem(part).into_owned(),
+                Folder::Polish => stem_polish(part),
+                Folder::Lowercase => part.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("-")
+    }
+}
+
+/// Polish inflectional endings (nouns, adjectives, a few verb forms), longest first.
+const PL_ENDINGS: &[&str] = &[
+    "owego", "owemu", "owych", "owymi", "ościami", "ościach", "ości", "ość", "ach", "ami", "ego",
+    "emu", "ych", "ymi", "ich", "imi", "owi", "owa", "owe", "owy", "ową", "owie", "ów", "om", "em",
+    "ej", "ie", "ym", "im", "ą", "ę", "a", "e", "i", "y", "o", "u",
+];
+
+/// Light Polish stemmer: strip the longest inflectional ending that leaves at least 3
+/// characters, then one trailing softness marker `i`/`j` (so "inflacja", "inflacji",
+/// "inflację", "inflacjami" all give "inflac"). Consistent rather than linguistic:
+/// consonant alternations ("Polska"/"Polsce") are not undone.
+pub(crate) fn stem_polish(word: &str) -> String {
+    let chars: Vec<char> = word.chars().collect();
+    let n = chars.len();
+    if n <= 3 {
+        return word.to_string();
+    }
+    let mut best = n;
+    let mut endings: Vec<&str> = PL_ENDINGS.to_vec();
+    endings.sort_by_key(|e| std::cmp::Reverse(e.chars().count()));
+    for e in endings {
+        let el = e.chars().count();
+        if n >= el + 3 && word.ends_with(e) {
+            best = n - el;
+            break;
+        }
+    }
+    let mut stem: Vec<char> = chars[..best].to_vec();
+    if stem.len() > 3 && matches!(stem.last(), Some('i') | Some('j')) {
+        stem.pop();
+    }
+    stem.into_iter().collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Tokenisation
+
+#[derive(Debug, Clone)]
+struct Token {
+    surface: String,
+    lower: String,
+    /// Content word: may start/end a phrase.
+    content: bool,
+    /// Stopword: may only sit inside a phrase.
+    stop: bool,
+    /// Elided article ("l'", "d'"): glue to the next word without a space.
+    elided: bool,
+}
+
+fn is_hyphen(s: &str) -> bool {
+    matches!(s, "-" | "\u{2010}" | "\u{2011}")
+}
+
+fn is_wordlike(s: &str) -> bool {
+    s.chars().any(char::is_alphanumeric)
+}
+
+/// Split a sentence into runs of tokens; a run ends at any punctuation or symbol.
+fn runs(sentence: &str) -> Vec<Vec<(usize, String)>> {
+    let segs: Vec<(usize, &str)> = sentence.split_word_bound_indices().collect();
+    let mut out: Vec<Vec<(usize, String)>> = Vec::new();
+    let mut cur: Vec<(usize, String)> = Vec::new();
+    let mut i = 0;
+    while i < segs.len() {
+        let (off, s) = segs[i];
+        if is_wordlike(s) {
+            // Join hyphenated compounds written without spaces: "COVID-19", "Indo-Pacific".
+            let mut word = s.to_string();
+            let mut end = off + s.len();
+            while i + 2 < segs.len()
+                && is_hyphen(segs[i + 1].1)
+                && segs[i + 1].0 == end
+                && is_wordlike(segs[i + 2].1)
+                && segs[i + 2].0 == end + segs[i + 1].1.len()
+            {
+                word.push('-');
+                word.push_str(segs[i + 2].1);
+                end = segs[i + 2].0 + segs[i + 2].1.len();
+                i += 2;
+            }
+            cur.push((off, word));
+        } else if !s.chars().all(char::is_whitespace) {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+        i += 1;
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}' | '\u{02BC}')
+}
+
+fn elision_lang(lang: &str) -> bool {
+    matches!(lang, "fr" | "it" | "ca")
+}
+
+struct LangCtx {
+    lang: String,
+    stop: &'static HashSet<String>,
+    folder: Folder,
+}
+
+impl LangCtx {
+    fn new(lang: &str) -> Self {
+        let lang = base_lang(lang);
+        Self {
+            stop: stopwords(&lang),
+            folder: Folder::new(&lang),
+            lang,
+        }
+    }
+
+    fn token(&self, surface: &str, caps_sentence: bool) -> Token {
+        let lower = surface.to_lowercase();
+        let letters = surface.chars().filter(|c| c.is_alphabetic()).count();
+        let chars = surface.chars().count();
+        let all_caps = letters >= 2
+            && !caps_sentence
+            && surface
+                .chars()
+                .filter(|c| c.is_alphabetic())
+                .all(char::is_uppercase);
+        // An all-caps acronym ("US", "IT", "WHO") is not the stopword it spells.
+        let stop = !all_caps && self.stop.contains(&lower);
+        let shape_ok = chars >= 2 && letters >= 1;
+        Token {
+            surface: surface.to_string(),
+            lower,
+            content: shape_ok && !stop,
+            stop,
+            elided: false,
+        }
+    }
+
+    fn tokens(&self, run: &[(usize, String)], caps_sentence: bool) -> Vec<Token> {
+        let mut out = Vec::with_capacity(run.len());
+        for (_, w) in run {
+            let mut w = w.as_str();
+            // English possessive: "Fincher's" -> "Fincher".
+            if self.lang == "en" {
+                for suf in ["'s", "\u{2019}s", "'S", "\u{2019}S"] {
+                    if w.len() > suf.len() + 1 {
+                        if let Some(stripped) = w.strip_suffix(suf) {
+                            w = stripped;
+                            break;
+                        }
+                    }
+                }
+                w = w.trim_end_matches(is_apostrophe);
+            }
+            if elision_lang(&self.lang) {
+                if let Some((pos, c)) = w.char_indices().find(|&(_, c)| is_apostrophe(c)) {
+                    let head = &w[..pos];
+                    let tail = &w[pos + c.len_utf8()..];
+                    if !tail.is_empty() && head.chars().count() <= 5 {
+                        out.push(Token {
+                            surface: w[..pos + c.len_utf8()].to_string(),
+                            lower: head.to_lowercase(),
+                            content: false,
+                            stop: true,
+                            elided: true,
+                        });
+                        w = tail;
+                    }
+                }
+            }
+            if !w.is_empty() {
+                out.push(self.token(w, caps_sentence));
+            }
+        }
+        out
+    }
+}
+
+fn is_caps_sentence(sentence: &str) -> bool {
+    let (mut up, mut all) = (0usize, 0usize);
+    for c in sentence.chars().filter(|c| c.is_alphabetic()) {
+        all += 1;
+        if c.is_uppercase() {
+            up += 1;
+        }
+    }
+    all >= 8 && up * 10 >= all * 8
+}
+
+// ---------------------------------------------------------------------------------------
+// Candidates
+
+struct Agg {
+    surfaces: Vec<(String, usize)>, // (surface, count) in first-seen order
+    count: usize,
+    first_position: usize,
+    words: usize,
+}
+
+/// Cheap pre-rank used for the `max_candidates` cap and the candidate order:
+/// frequency, boosted for multi-word phrases, damped by first position.
+fn pre_score(c: &Candidate) -> f64 {
+    let len_boost = 1.0 + 0.5 * (c.words.saturating_sub(1)) as f64;
+    (c.count as f64) * len_boost / (1.0 + (1.0 + c.first_position as f64 / 50.0).ln())
+}
+
+/// Extract candidate phrases from an article's sentences (in order). Deduplicated by folded
+/// key, sorted by a cheap pre-rank (ties: earlier first occurrence, then key), capped at
+/// `options.max_candidates`. Deterministic.
+#[must_use]
+pub fn extract_candidates(
+    sentences: &[&str],
+    lang: &str,
+    options: &KeywordOptions,
+) -> Vec<Candidate> {
+    let ctx = LangCtx::new(lang);
+    let nmax = options.ngram_max.max(1);
+    let mut aggs: HashMap<String, Agg> = HashMap::new();
+    let mut fold_cache: HashMap<String, String> = HashMap::new();
+    let mut position = 0usize;
+    for sentence in sentences {
+        let caps = is_caps_sentence(sentence);
+        for run in runs(sentence) {
+            let toks = ctx.tokens(&run, caps);
+            for i in 0..toks.len() {
+                if !toks[i].content {
+                    continue;
+                }
+                for j in i..toks.len().min(i + nmax) {
+                    let t = &toks[j];
+                    if !(t.content || (t.stop && options.inner_stopwords)) {
+                        break;
+                    }
+                    if !t.content || j + 1 - i < options.ngram_min {
+                        continue;
+                    }
+                    let span = &toks[i..=j];
+                    let mut key = String::new();
+                    let mut surface = String::new();
+                    for (k, tok) in span.iter().enumerate() {
+                        if k > 0 {
+                            key.push(' ');
+                            if !span[k - 1].elided {
+                                surface.push(' ');
+                            }
+                        }
+                        surface.push_str(&tok.surface);
+                        if tok.content {
+                            let f = fold_cache
+                                .entry(tok.lower.clone())
+                                .or_insert_with(|| ctx.folder.fold(&tok.lower));
+                            key.push_str(f);
+                        } else {
+                            key.push_str(&tok.lower);
+                        }
+                    }
+                    let agg = aggs.entry(key).or_insert_with(|| Agg {
+                        surfaces: Vec::new(),
+                        count: 0,
+                        first_position: position + i,
+                        words: span.len(),
+                    });
+                    agg.count += 1;
+                    match agg.surfaces.iter_mut().find(|(s, _)| *s == surface) {
+                        Some(e) => e.1 += 1,
+                        None => agg.surfaces.push((surface, 1)),
+                    }
+                }
+            }
+            position += toks.len();
+        }
+    }
+    let mut cands: Vec<Candidate> = aggs
+        .into_iter()
+        .map(|(key, a)| {
+            let mut best = &a.surfaces[0];
+            for s in &a.surfaces[1..] {
+                if s.1 > best.1 {
+                    best = s;
+                }
+            }
+            Candidate {
+                surface: best.0.clone(),
+                key,
+                count: a.count,
+                first_position: a.first_position,
+                words: a.words,
+            }
+        })
+        .collect();
+    cands.sort_by(|a, b| {
+        pre_score(b)
+            .partial_cmp(&pre_score(a))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.first_position.cmp(&b.first_position))
+            .then(a.words.cmp(&b.words))
+            .then(a.key.cmp(&b.key))
+    });
+    cands.truncate(options.max_candidates);
+    cands
+}
+
+// ---------------------------------------------------------------------------------------
+// Selection
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn position_prior(first_position: usize) -> f32 {
+    1.0 / (1.0 + (1.0 + first_position as f32 / 10.0).ln())
+}
+
+/// Pick `top_n` keywords: relevance = cosine(candidate, document) + `position_weight` x
+/// first-position prior + `frequency_weight` x normalised log frequency; Maximal Marginal Relevance with `diversity` (0 = pure relevance).
+/// `candidate_vecs[i]` belongs to `candidates[i]`; vectors are L2-normalised. Returned in
+/// selection order; ties go to the earlier candidate. Scores are the relevance, rounded to
+/// 4 decimals.
+#[must_use]
+pub fn select_keywords(
+    candidates: &[Candidate],
+    candidate_vecs: &[Vec<f32>],
+    doc_vec: &[f32],
+    options: &KeywordOptions,
+) -> Vec<Keyword> {
+    let n = candidates.len().min(candidate_vecs.len());
+    if n == 0 || options.top_n == 0 {
+        return Vec::new();
+    }
+    let max_count = candidates[..n]
+        .iter()
+        .map(|c| c.count)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let log_max = (max_count as f32).ln_1p();
+    let rel: Vec<f32> = (0..n)
+        .map(|i| {
+            let c = &candidates[i];
+            let freq = if max_count > 1 {
+                (c.count as f32).ln_1p() / log_max
+            } else {
+                1.0
+            };
+            dot(&candidate_vecs[i], doc_vec)
+                + options.position_weight * position_prior(c.first_position)
+                + options.frequency_weight * freq
+        })
+        .collect();
+    let lambda = 1.0 - options.diversity.clamp(0.0, 1.0);
+    // max similarity of each candidate to the already selected ones
+    let mut max_sim = vec![f32::NEG_INFINITY; n];
+    let mut taken = vec![false; n];
+    let mut out = Vec::with_capacity(options.top_n.min(n));
+    for step in 0..options.top_n.min(n) {
+        let mut best: Option<(usize, f32)> = None;
+        for i in 0..n {
+            if taken[i] {
+                continue;
+            }
+            let score = if step == 0 {
+                rel[i]
+            } else {
+                lambda * rel[i] - (1.0 - lambda) * max_sim[i]
+            };
+            if best.map_or(true, |(_, b)| score > b) {
+                best = Some((i, score));
+            }
+        }
+        let Some((pick, _)) = best else { break };
+        taken[pick] = true;
+        for i in 0..n {
+            if !taken[i] {
+                let s = dot(&candidate_vecs[i], &candidate_vecs[pick]);
+                if s > max_sim[i] {
+                    max_sim[i] = s;
+                }
+            }
+        }
+        out.push(Keyword {
+            text: candidates[pick].surface.clone(),
+            score: (f64::from(rel[pick]) * 10_000.0).round() / 10_000.0,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> KeywordOptions {
+        KeywordOptions {
+            max_candidates: 10_000,
+            ..KeywordOptions::default()
+        }
+    }
+
+    fn surfaces(sentences: &[&str], lang: &str) -> Vec<String> {
+        extract_candidates(sentences, lang, &opts())
+            .into_iter()
+            .map(|c| c.surface)
+            .collect()
+    }
+
+    fn has(list: &[String], s: &str) -> bool {
+        list.iter().any(|x| x == s)
+    }
+
+    #[test]
+    fn never_starts_or_ends_with_stopword() {
+        let cands = extract_candidates(
+            &["The central bank of England raised the interest rate in the spring."],
+            "en",
+            &opts(),
+        );
+        let stop = stopwords("en");
+        for c in &cands {
+            let words: Vec<&str> = c.surface.split(' ').collect();
+            assert!(!stop.contains(&words[0].to_lowercase()), "{}", c.surface);
+            assert!(
+                !stop.contains(&words[words.len() - 1].to_lowercase()),
+                "{}",
+                c.surface
+            );
+            assert!(words.len() <= 3);
+        }
+        let s: Vec<String> = cands.into_iter().map(|c| c.surface).collect();
+        assert!(has(&s, "central bank"));
+        assert!(has(&s, "interest rate"));
+        assert!(
+            !has(&s, "bank of England"),
+            "inner stopwords are off by default"
+        );
+        let with_inner = KeywordOptions {
+            inner_stopwords: true,
+            ..opts()
+        };
+        let s: Vec<String> = extract_candidates(&["The Bank of England acted."], "en", &with_inner)
+            .into_iter()
+            .map(|c| c.surface)
+            .collect();
+        assert!(has(&s, "Bank of England"));
+    }
+
+    #[test]
+    fn never_crosses_punctuation_or_sentences() {
+        let s = surfaces(
+            &[
+                "Oil prices, gold reserves: (market turmoil) \"trade war\" - steel tariffs",
+                "Global markets fell.",
+            ],
+            "en",
+        );
+        for bad in [
+            "prices gold",
+            "reserves market",
+            "turmoil trade",
+            "war steel",
+            "tariffs Global",
+        ] {
+            assert!(!s.iter().any(|x| x.contains(bad)), "{bad} in {s:?}");
+        }
+        for good in [
+            "Oil prices",
+            "gold reserves",
+            "market turmoil",
+            "trade war",
+            "steel tariffs",
+            "Global markets",
+        ] {
+            assert!(has(&s, good), "{good} missing from {s:?}");
+        }
+    }
+
+    #[test]
+    fn token_shape_rules() {
+        let s = surfaces(
+            &["In 2020 the COVID-19 pandemic hit the Indo-Pacific region, x y 42 units and Fincher's remake."],
+            "en",
+        );
+        assert!(has(&s, "COVID-19 pandemic"), "{s:?}");
+        assert!(has(&s, "Indo-Pacific region"), "{s:?}");
+        assert!(has(&s, "Fincher remake"), "possessive stripped: {s:?}");
+        assert!(
+            !s.iter().any(|x| x.contains("2020") || x.contains("42")),
+            "{s:?}"
+        );
+        assert!(
+            !s.iter()
+                .any(|x| x.split(' ').any(|w| w.chars().count() < 2)),
+            "{s:?}"
+        );
+        // number-only and 1-character tokens break phrases
+        assert!(has(&s, "units"), "{s:?}");
+    }
+
+    #[test]
+    fn acronyms_are_not_stopwords() {
+        let s = surfaces(&["The US imposed sanctions on us."], "en");
+        assert!(has(&s, "US"), "{s:?}");
+        assert!(!has(&s, "us"), "{s:?}");
+    }
+
+    #[test]
+    fn french_elision() {
+        let with_inner = KeywordOptions {
+            inner_stopwords: true,
+            ..opts()
+        };
+        let s: Vec<String> = extract_candidates(
+            &["Le ministre de l'Économie a parlé de l'inflation."],
+            "fr",
+            &with_inner,
+        )
+        .into_iter()
+        .map(|c| c.surface)
+        .collect();
+        assert!(has(&s, "inflation"), "{s:?}");
+        assert!(has(&s, "Économie"), "{s:?}");
+        assert!(!s.iter().any(|x| x.starts_with("l'")), "{s:?}");
+    }
+
+    fn key_of(sentences: &[&str], lang: &str, surface_lower: &str) -> (String, usize) {
+        let c = extract_candidates(sentences, lang, &opts());
+        let hits: Vec<&Candidate> = c
+            .iter()
+            .filter(|c| c.surface.to_lowercase() == surface_lower)
+            .collect();
+        assert_eq!(hits.len(), 1, "{surface_lower} in {c:?}");
+        (hits[0].key.clone(), hits[0].count)
+    }
+
+    #[test]
+    fn folding_english() {
+        let c = extract_candidates(
+            &[
+                "New Sanctions were announced.",
+                "The sanction targets banks.",
+                "SANCTIONS work, Sanction fails.",
+            ],
+            "en",
+            &opts(),
+        );
+        let s: Vec<&Candidate> = c.iter().filter(|c| c.key == "sanction").collect();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].count, 4);
+        assert_eq!(s[0].first_position, 1);
+        assert_eq!(
+            s[0].surface, "Sanctions",
+            "most frequent form, first seen wins ties"
+        );
+    }
+
+    #[test]
+    fn folding_polish() {
+        let forms = [
+            "inflacja",
+            "inflacji",
+            "inflację",
+            "inflacją",
+            "inflacje",
+            "inflacjami",
+            "inflacjach",
+        ];
+        let stems: HashSet<String> = forms.iter().map(|w| stem_polish(w)).collect();
+        assert_eq!(stems.len(), 1, "{stems:?}");
+        for group in [
+            &[
+                "rząd", "rządu", "rządem", "rządowi", "rządy", "rządów", "rządach",
+            ][..],
+            &[
+                "nowy", "nowa", "nowe", "nowego", "nowej", "nowym", "nowych", "nowymi", "nową",
+            ],
+            &["wybory", "wyborów", "wyborach", "wyborami", "wyborom"],
+            &[
+                "spektroskopia",
+                "spektroskopii",
+                "spektroskopią",
+                "spektroskopię",
+            ],
+            &[
+                "impedancyjna",
+                "impedancyjnej",
+                "impedancyjną",
+                "impedancyjny",
+                "impedancyjnych",
+            ],
+            &["wartość", "wartości", "wartościami", "wartościach"],
+            &["sankcja", "sankcje", "sankcji", "sankcjami", "sankcjom"],
+        ] {
+            let stems: HashSet<String> = group.iter().map(|w| stem_polish(w)).collect();
+            assert_eq!(stems.len(), 1, "{group:?} -> {stems:?}");
+        }
+        // short words are left alone
+        assert_eq!(stem_polish("dom"), "dom");
+        let c = extract_candidates(
+            &[
+                "Wysoka inflacja martwi rząd.",
+                "Wzrost inflacji przyspieszył.",
+            ],
+            "pl",
+            &opts(),
+        );
+        let inf: Vec<&Candidate> = c
+            .iter()
+            .filter(|c| c.words == 1 && c.key == stem_polish("inflacja"))
+            .collect();
+        assert_eq!(inf.len(), 1, "{c:?}");
+        assert_eq!(inf[0].count, 2);
+        assert_eq!(inf[0].surface, "inflacja");
+    }
+
+    #[test]
+    fn folding_german_and_russian() {
+        let (k1, n) = key_of(
+            &["Die Sanktionen wirken.", "Eine Sanktion folgt."],
+            "de",
+            "sanktionen",
+        );
+        assert_eq!(n, 2);
+        assert_eq!(k1, "sanktion");
+        let (k2, n) = key_of(
+            &["Инфляция растёт.", "Уровень инфляции высок."],
+            "ru",
+            "инфляция",
+        );
+        assert_eq!(n, 2, "{k2}");
+    }
+
+    #[test]
+    fn stopword_lists_cover_required_languages() {
+        for lang in ["en", "pl", "de", "fr", "es", "ru", "pl-PL"] {
+            assert!(stopwords(lang).len() > 100, "{lang}");
+        }
+        assert!(stopwords("pl").contains("się"));
+        // unknown language: no stopwords, shape filter only, no panic
+        assert!(stopwords("xx").is_empty());
+        let s = surfaces(&["Kala ni 5 a kubwa, mji mkuu."], "xx");
+        assert!(has(&s, "Kala ni"), "{s:?}");
+        assert!(
+            !s.iter()
+                .any(|x| x.contains('5') || x.split(' ').any(|w| w == "a")),
+            "{s:?}"
+        );
+    }
+
+    #[test]
+    fn deterministic_and_capped() {
+        let text = [
+            "Central banks raised interest rates as inflation climbed.",
+            "Inflation worries hit markets; central banks reacted.",
+            "Bond markets and stock markets fell.",
+        ];
+        let a = extract_candidates(&text, "en", &KeywordOptions::default());
+        for _ in 0..5 {
+            assert_eq!(
+                a,
+                extract_candidates(&text, "en", &KeywordOptions::default())
+            );
+        }
+        let capped = extract_candidates(
+            &text,
+            "en",
+            &KeywordOptions {
+                max_candidates: 3,
+                ..KeywordOptions::default()
+            },
+        );
+        assert_eq!(capped.len(), 3);
+        assert_eq!(&capped[..], &a[..3]);
+    }
+
+    fn unit(v: &[f32]) -> Vec<f32> {
+        let n = dot(v, v).sqrt();
+        v.iter().map(|x| x / n).collect()
+    }
+
+    fn cand(s: &str, pos: usize) -> Candidate {
+        Candidate {
+            surface: s.into(),
+            key: s.to_lowercase(),
+            count: 1,
+            first_position: pos,
+            words: 1,
+        }
+    }
+
+    #[test]
+    fn selection_relevance_mmr_and_ties() {
+        let doc = unit(&[1.0, 1.0, 0.0]);
+        let cands = vec![cand("a1", 0), cand("a2", 0), cand("b", 0), cand("c", 0)];
+        let vecs = vec![
+            unit(&[1.0, 0.2, 0.0]),
+            unit(&[1.0, 0.21, 0.0]),
+            unit(&[0.2, 1.0, 0.0]),
+            unit(&[0.0, 0.0, 1.0]),
+        ];
+        let plain = KeywordOptions {
+            top_n: 3,
+            diversity: 0.0,
+            position_weight: 0.0,
+            frequency_weight: 0.0,
+            ..KeywordOptions::default()
+        };
+        let k = select_keywords(&cands, &vecs, &doc, &plain);
+        let t: Vec<&str> = k.iter().map(|k| k.text.as_str()).collect();
+        assert_eq!(t, ["a2", "a1", "b"]);
+        assert_eq!(
+            k[0].score,
+            (f64::from(dot(&vecs[1], &doc)) * 10_000.0).round() / 10_000.0
+        );
+        let diverse = KeywordOptions {
+            diversity: 0.5,
+            ..plain.clone()
+        };
+        let t: Vec<String> = select_keywords(&cands, &vecs, &doc, &diverse)
+            .into_iter()
+            .map(|k| k.text)
+            .collect();
+        assert_eq!(
+            t[..2],
+            ["a2".to_string(), "b".to_string()],
+            "near-duplicate a1 skipped"
+        );
+        // exact ties: earlier candidate wins
+        let same = vec![vecs[0].clone(), vecs[0].clone()];
+        let k = select_keywords(&cands[..2], &same, &doc, &plain);
+        assert_eq!(k[0].text, "a1");
+        // position prior breaks ties toward earlier mentions
+        let pos = vec![cand("late", 500), cand("early", 0)];
+        let k = select_keywords(&pos, &same, &doc, &KeywordOptions::default());
+        assert_eq!(k[0].text, "early");
+        assert!(select_keywords(&[], &[], &doc, &plain).is_empty());
+    }
+}
