@@ -42,6 +42,8 @@ pub struct KeywordOptions {
     pub frequency_weight: f32,
     /// Allow stopwords inside a phrase ("Bank of England"); never at its ends.
     pub inner_stopwords: bool,
+    /// Weight of [`Candidate::head_ratio`] added to the relevance (0 disables it).
+    pub head_weight: f32,
 }
 
 impl Default for KeywordOptions {
@@ -55,12 +57,13 @@ impl Default for KeywordOptions {
             position_weight: 0.1,
             frequency_weight: 0.5,
             inner_stopwords: false,
+            head_weight: 0.3,
         }
     }
 }
 
 /// One candidate phrase of an article, deduplicated by its folded `key`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
     /// Most frequent surface form as it appears in the text (first seen wins ties).
     pub surface: String,
@@ -72,6 +75,11 @@ pub struct Candidate {
     pub first_position: usize,
     /// Number of words in the phrase.
     pub words: usize,
+    /// How often the phrase's last word ends a phrase in this article (not followed by another
+    /// content word), 0..1. In languages whose modifiers come before the head noun ("neural
+    /// network", "nowa linia") a word that never ends a phrase is a modifier, and a phrase ending
+    /// in it is not a name for anything. 1 where the language does not put modifiers first.
+    pub head_ratio: f32,
 }
 
 /// A selected keyword.
@@ -483,6 +491,9 @@ impl LangCtx {
     }
 }
 
+/// Languages whose adjectives and noun modifiers normally come before the noun.
+const MODIFIER_FIRST_LANGS: &[&str] = &["en", "de", "nl", "da", "sv", "no", "nb", "nn", "is"];
+
 fn is_caps_sentence(sentence: &str) -> bool {
     let (mut up, mut all) = (0usize, 0usize);
     for c in sentence.chars().filter(|c| c.is_alphabetic()) {
@@ -524,6 +535,8 @@ pub fn extract_candidates(
     let nmax = options.ngram_max.max(1);
     let mut aggs: HashMap<String, Agg> = HashMap::new();
     let mut fold_cache: HashMap<String, String> = HashMap::new();
+    // Folded word -> (occurrences, occurrences that end a phrase).
+    let mut heads: HashMap<String, (usize, usize)> = HashMap::new();
     let mut position = 0usize;
     for sentence in sentences {
         let caps = is_caps_sentence(sentence);
@@ -532,6 +545,15 @@ pub fn extract_candidates(
             for i in 0..toks.len() {
                 if !toks[i].content {
                     continue;
+                }
+                let folded = fold_cache
+                    .entry(toks[i].lower.clone())
+                    .or_insert_with(|| ctx.folder.fold(&toks[i].lower))
+                    .clone();
+                let head = heads.entry(folded).or_default();
+                head.0 += 1;
+                if toks.get(i + 1).map_or(true, |next| !next.content) {
+                    head.1 += 1;
                 }
                 for j in i..toks.len().min(i + nmax) {
                     let t = &toks[j];
@@ -577,9 +599,15 @@ pub fn extract_candidates(
             position += toks.len();
         }
     }
+    let modifiers_first = MODIFIER_FIRST_LANGS.contains(&ctx.lang.as_str());
     let mut cands: Vec<Candidate> = aggs
         .into_iter()
         .map(|(key, a)| {
+            let last = key.rsplit(' ').next().unwrap_or("");
+            let head_ratio = match heads.get(last) {
+                Some(&(n, ends)) if modifiers_first && n > 0 => ends as f32 / n as f32,
+                _ => 1.0,
+            };
             let mut best = &a.surfaces[0];
             for s in &a.surfaces[1..] {
                 if s.1 > best.1 {
@@ -592,6 +620,7 @@ pub fn extract_candidates(
                 count: a.count,
                 first_position: a.first_position,
                 words: a.words,
+                head_ratio,
             }
         })
         .collect();
@@ -650,6 +679,7 @@ pub fn select_keywords(
                 1.0
             };
             dot(&candidate_vecs[i], doc_vec)
+                + options.head_weight * c.head_ratio
                 + options.position_weight * position_prior(c.first_position)
                 + options.frequency_weight * freq
         })
@@ -978,6 +1008,22 @@ mod tests {
         assert_eq!(&capped[..], &a[..3]);
     }
 
+    #[test]
+    fn modifiers_are_not_heads_in_modifier_first_languages() {
+        let text = [
+            "A neural network is trained for edge detection.",
+            "Neural networks are used.",
+        ];
+        let c = extract_candidates(&text, "en", &opts());
+        let ratio = |s: &str| c.iter().find(|c| c.surface == s).map(|c| c.head_ratio);
+        assert_eq!(ratio("neural"), Some(0.0), "{c:?}");
+        assert_eq!(ratio("neural network"), Some(1.0));
+        assert_eq!(ratio("edge detection"), Some(1.0));
+        // French puts adjectives after the noun: no head signal there.
+        let c = extract_candidates(&["Le réseau neuronal apprend."], "fr", &opts());
+        assert!(c.iter().all(|c| c.head_ratio == 1.0), "{c:?}");
+    }
+
     fn unit(v: &[f32]) -> Vec<f32> {
         let n = dot(v, v).sqrt();
         v.iter().map(|x| x / n).collect()
@@ -990,6 +1036,7 @@ mod tests {
             count: 1,
             first_position: pos,
             words: 1,
+            head_ratio: 1.0,
         }
     }
 
@@ -1008,6 +1055,7 @@ mod tests {
             diversity: 0.0,
             position_weight: 0.0,
             frequency_weight: 0.0,
+            head_weight: 0.0,
             ..KeywordOptions::default()
         };
         let k = select_keywords(&cands, &vecs, &doc, &plain);

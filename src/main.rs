@@ -162,6 +162,9 @@ struct EnrichArgs {
     /// Weight of an early first mention in keyword ranking.
     #[arg(long, default_value_t = KeywordOptions::default().position_weight, hide = true)]
     keyword_position_weight: f32,
+    /// Weight of "the phrase ends in a head word" in keyword ranking (languages with modifiers first).
+    #[arg(long, default_value_t = KeywordOptions::default().head_weight, hide = true)]
+    keyword_head_weight: f32,
     /// Candidates per article sent to the embedder (cheaply pre-ranked by frequency and position).
     #[arg(long, default_value_t = KeywordOptions::default().max_candidates, hide = true)]
     keyword_candidates: usize,
@@ -513,6 +516,7 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
             diversity: args.keyword_diversity,
             frequency_weight: args.keyword_frequency_weight,
             position_weight: args.keyword_position_weight,
+            head_weight: args.keyword_head_weight,
             max_candidates: args.keyword_candidates.max(1),
             ..KeywordOptions::default()
         })
