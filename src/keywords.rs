@@ -391,6 +391,17 @@ fn runs(sentence: &str) -> Vec<Vec<(usize, String)>> {
                 end = segs[i + 2].0 + segs[i + 2].1.len();
                 i += 2;
             }
+            // A period inside the sentence right after a word marks an abbreviation ("Dr.", "Mio.",
+            // "np."): not a keyword, and the phrase ends there.
+            let abbreviation = segs.get(i + 1).is_some_and(|&(o, p)| p == "." && o == end)
+                && !sentence[end + 1..].trim().is_empty();
+            if abbreviation {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                i += 1;
+                continue;
+            }
             cur.push((off, word));
         } else if !s.chars().all(char::is_whitespace) {
             if !cur.is_empty() {
@@ -535,6 +546,7 @@ pub fn extract_candidates(
     let nmax = options.ngram_max.max(1);
     let mut aggs: HashMap<String, Agg> = HashMap::new();
     let mut fold_cache: HashMap<String, String> = HashMap::new();
+    let nouns_capitalised = ctx.lang == "de";
     // Folded word -> (occurrences, occurrences that end a phrase).
     let mut heads: HashMap<String, (usize, usize)> = HashMap::new();
     let mut position = 0usize;
@@ -561,6 +573,11 @@ pub fn extract_candidates(
                         break;
                     }
                     if !t.content || j + 1 - i < options.ngram_min {
+                        continue;
+                    }
+                    // German capitalises every noun: a phrase ending in a lower-case word ends in
+                    // a verb, adjective or adverb, not in what it names.
+                    if nouns_capitalised && !caps && !t.surface.starts_with(char::is_uppercase) {
                         continue;
                     }
                     let span = &toks[i..=j];
@@ -1006,6 +1023,23 @@ mod tests {
         );
         assert_eq!(capped.len(), 3);
         assert_eq!(&capped[..], &a[..3]);
+    }
+
+    #[test]
+    fn abbreviations_and_german_non_nouns_are_not_keywords() {
+        let s = surfaces(
+            &["Oberbürgermeisterin Dr. Anna Weber eröffnete den neuen Radweg für 12 Mio. Euro."],
+            "de",
+        );
+        assert!(
+            !s.iter().any(|x| x.contains("Dr") || x.contains("Mio")),
+            "{s:?}"
+        );
+        assert!(has(&s, "Anna Weber"), "{s:?}");
+        assert!(has(&s, "Radweg"), "{s:?}");
+        assert!(!s.iter().any(|x| x.contains("eröffnete")), "{s:?}");
+        // A sentence-final period is no abbreviation.
+        assert!(has(&surfaces(&["Prices rose in Poland."], "en"), "Poland"));
     }
 
     #[test]
