@@ -16,7 +16,7 @@ args = ap.parse_args()
 print("| set | n | correct | accuracy | und |\n|---|---|---|---|---|")
 for name in ("langid_lingua_sentences", "langid_lingua_wordpairs"):
     path = os.path.join(args.eval_dir, name + ".jsonl")
-    p = subprocess.run([args.lede, "enrich", "--quiet", "--no-summary", "--no-topics", path],
+    p = subprocess.run([args.lede, "enrich", "--quiet", "--no-summary", "--no-topics", "--no-keywords", path],
                        capture_output=True, text=True, check=True)
     out = [json.loads(l) for l in p.stdout.splitlines()]
     ok = sum(o["lede"]["language"]["code"] == o["lang"] for o in out)

@@ -83,7 +83,7 @@ def main():
         path = os.path.join(args.eval_dir, fname)
         records = [json.loads(l) for l in open(path, encoding="utf-8")]
         segs = {r["id"]: r for r in run([args.lede, "segment", path])}
-        out = run([args.lede, "enrich", "--quiet", "--no-topics", path, "--summary-sentences", str(k),
+        out = run([args.lede, "enrich", "--quiet", "--no-topics", "--no-keywords", path, "--summary-sentences", str(k),
                    "--summary-chars", "100000"] + extra)
         ours = {r["id"]: r["lede"].get("summary", {}) for r in out}
         by_lang = {}

@@ -122,7 +122,7 @@ def main():
             with open(tax, "w", encoding="utf-8") as f:
                 for k, v in classes.items():
                     f.write(json.dumps({"id": k, "label": k, "description": v}, ensure_ascii=False) + "\n")
-            flags = ["--no-summary", "--quiet", "--taxonomy", tax, "--topics", "1", "--text-field", "text"] + extra
+            flags = ["--no-summary", "--no-keywords", "--quiet", "--taxonomy", tax, "--topics", "1", "--text-field", "text"] + extra
             out = run([args.lede, "enrich", path] + flags)
             gold = {r["id"]: r["gold_category"] for r in records}
             top = {o["id"]: (o["lede"].get("topics") or [{}])[0].get("id") for o in out}
