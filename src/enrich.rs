@@ -330,13 +330,11 @@ impl Enricher {
         let mut records = records.peekable();
         while records.peek().is_some() {
             let chunk: Vec<RawRecord> = records.by_ref().take(256).collect();
-            let mut prepared: Vec<Result<Prepared, Outcome>> =
-                chunk.into_par_iter().map(|r| self.prepare(r)).collect();
-            // Learning needs article vectors only: do not embed keyword candidates.
-            prepared
-                .iter_mut()
-                .flatten()
-                .for_each(|p| p.candidates.clear());
+            // Learning needs article vectors only: no keyword candidates.
+            let prepared: Vec<Result<Prepared, Outcome>> = chunk
+                .into_par_iter()
+                .map(|r| self.prepare(r, false))
+                .collect();
             let vectors = self.embed_chunk(&prepared)?;
             for p in prepared.iter().flatten() {
                 let Ok(article) = &p.article else { continue };
@@ -403,7 +401,7 @@ impl Enricher {
             || self.options.keywords.is_some()
     }
 
-    fn prepare(&self, raw: RawRecord) -> Result<Prepared, Outcome> {
+    fn prepare(&self, raw: RawRecord, with_keywords: bool) -> Result<Prepared, Outcome> {
         let origin = raw.origin.0;
         let mut record = match raw.record {
             Ok(r) => r,
@@ -432,11 +430,11 @@ impl Enricher {
                     Vec::new()
                 };
                 let candidates = match &self.options.keywords {
-                    Some(k) => {
+                    Some(k) if with_keywords => {
                         let texts: Vec<&str> = sentences.iter().map(|s| s.text.as_str()).collect();
                         keywords::extract_candidates(&texts, &language.code, k)
                     }
-                    None => Vec::new(),
+                    _ => Vec::new(),
                 };
                 (language, sentences, candidates)
             }
@@ -454,8 +452,10 @@ impl Enricher {
 
     /// A chunk of records; outcomes come back in input order.
     pub fn enrich_chunk(&self, chunk: Vec<RawRecord>) -> crate::Result<Vec<Outcome>> {
-        let prepared: Vec<Result<Prepared, Outcome>> =
-            chunk.into_par_iter().map(|r| self.prepare(r)).collect();
+        let prepared: Vec<Result<Prepared, Outcome>> = chunk
+            .into_par_iter()
+            .map(|r| self.prepare(r, true))
+            .collect();
         let vectors = self.embed_chunk(&prepared)?;
         let generated = self.generate_summaries(&prepared)?;
         Ok(prepared
@@ -611,28 +611,22 @@ impl Enricher {
         if let Some(router) = &self.embedders {
             let embedder = router.for_language(&language.code);
             let get = |t: &str| vectors.get(&(embedder.id().to_string(), t.to_string()));
-            if let Some(summary) = generated {
-                out.insert(
-                    "summary".into(),
-                    serde_json::to_value(&summary).expect("serialisable"),
-                );
-            } else if let Some(opts) = &self.options.summary {
-                let sentence_vecs: Vec<Vec<f32>> = sentences
-                    .iter()
-                    .map(|s| {
-                        get(&s.text)
-                            .cloned()
-                            .unwrap_or_else(|| vec![0.0; embedder.dim()])
-                    })
-                    .collect();
+            // Every text was embedded in this chunk; a zero vector only stands in for a blank one.
+            let vector_of = |t: &str| get(t).cloned().unwrap_or_else(|| vec![0.0; embedder.dim()]);
+            let summary = generated.or_else(|| {
+                let opts = self.options.summary.as_ref()?;
+                let sentence_vecs: Vec<Vec<f32>> =
+                    sentences.iter().map(|s| vector_of(&s.text)).collect();
                 let title_vec = get(&article.title).cloned().unwrap_or_default();
-                let summary = extractive::summarize(
+                Some(extractive::summarize(
                     &sentences,
                     &sentence_vecs,
                     &title_vec,
                     opts,
                     embedder.id(),
-                );
+                ))
+            });
+            if let Some(summary) = summary {
                 out.insert(
                     "summary".into(),
                     serde_json::to_value(&summary).expect("serialisable"),
@@ -652,14 +646,8 @@ impl Enricher {
             if let Some(opts) = &self.options.keywords {
                 let found = match &article_vec {
                     Some(doc) => {
-                        let vecs: Vec<Vec<f32>> = candidates
-                            .iter()
-                            .map(|c| {
-                                get(&c.surface)
-                                    .cloned()
-                                    .unwrap_or_else(|| vec![0.0; embedder.dim()])
-                            })
-                            .collect();
+                        let vecs: Vec<Vec<f32>> =
+                            candidates.iter().map(|c| vector_of(&c.surface)).collect();
                         keywords::select_keywords(&candidates, &vecs, doc, opts)
                     }
                     None => Vec::new(),
