@@ -11,6 +11,14 @@ fn lede(args: &[&str]) -> Output {
         .expect("lede runs")
 }
 
+fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn lines(out: &Output) -> Vec<Value> {
     String::from_utf8(out.stdout.clone())
         .unwrap()
@@ -22,11 +30,7 @@ fn lines(out: &Output) -> Vec<Value> {
 #[test]
 fn samples_keep_every_field_and_gain_language_and_teaser() {
     let out = lede(&["enrich", SAMPLES]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let inputs: Vec<Value> = std::fs::read_to_string(SAMPLES)
         .unwrap()
         .lines()
@@ -124,11 +128,7 @@ fn empty_and_one_sentence_bodies() {
     let input = dir.path().join("short.jsonl");
     std::fs::write(&input, "{\"id\":\"e\",\"body\":\"\"}\n{\"id\":\"one\",\"body\":\"<p>Just one short line here.</p>\"}\n").unwrap();
     let out = lede(&["enrich", input.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let o = lines(&out);
     assert_eq!(o[0]["lede"]["language"]["code"], "und");
     assert_eq!(o[0]["lede"]["summary"]["method"], "none");
@@ -154,11 +154,7 @@ fn keyword_texts(record: &Value) -> Vec<String> {
 #[test]
 fn keywords_are_phrases_of_the_article_in_its_own_words() {
     let out = lede(&["enrich", SAMPLES, "--no-topics", "--no-summary"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let records = lines(&out);
     for r in &records {
         let text = lede::html::html_to_text(r["body"].as_str().unwrap());
@@ -224,11 +220,7 @@ fn keywords_are_phrases_of_the_article_in_its_own_words() {
         "--keyword-ngrams",
         "2-2",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     for r in lines(&out) {
         let k = keyword_texts(&r);
         // German writes most two-word English phrases as one compound: fewer pairs there.
@@ -269,11 +261,7 @@ fn abstractive_model_for_one_language_extractive_for_the_rest() {
             "--threads",
             threads,
         ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out);
         out.stdout
     };
     let a = run("1");
@@ -324,11 +312,7 @@ fn abstractive_model_for_one_language_extractive_for_the_rest() {
         &spec,
         "--summary-truncate",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let first = &lines(&out)[0]["lede"]["summary"];
     assert!(
         first["warnings"][0].as_str().unwrap().contains("truncated"),
@@ -417,11 +401,7 @@ fn output_is_identical_whatever_threads_and_batch_size() {
         let mut args = vec!["enrich", SAMPLES, "-o", path.to_str().unwrap(), "--quiet"];
         args.extend_from_slice(extra);
         let out = lede(&args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out);
         std::fs::read(path).unwrap()
     };
     let a = run("a.jsonl", &["--threads", "1", "--batch-tokens", "512"]);
@@ -454,11 +434,7 @@ fn site_taxonomy_labels_come_back_verbatim_and_fit_the_article() {
         "1",
         "--no-summary",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let o = lines(&out);
     let top = |i: usize| {
         o[i]["lede"]["topics"][0]["label"]
@@ -479,11 +455,7 @@ fn site_taxonomy_labels_come_back_verbatim_and_fit_the_article() {
 #[test]
 fn iptc_topics_by_default_with_paths_and_local_labels() {
     let out = lede(&["enrich", SAMPLES, "--no-summary", "--topic-depth", "1"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let o = lines(&out);
     let t = &o[0]["lede"]["topics"][0];
     assert_eq!(t["scheme"], "iptc-mediatopic");
@@ -544,11 +516,7 @@ fn learning_from_tagged_articles_moves_labels() {
         "--learn-from",
         examples.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("learnt from 4 tagged articles") && stderr.contains("\"Unknown tag\" (4x)"),
