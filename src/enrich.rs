@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 pub const TOOL: &str = concat!("lede ", env!("CARGO_PKG_VERSION"));
 
@@ -95,15 +95,6 @@ impl EmbedderRouter {
         }
         out
     }
-
-    fn describe(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("*".into(), Value::String(self.default.id().to_string()));
-        for (lang, e) in &self.by_language {
-            m.insert(lang.clone(), Value::String(e.id().to_string()));
-        }
-        Value::Object(m)
-    }
 }
 
 /// Label vectors of the topic vocabulary, one set per embedder.
@@ -119,15 +110,56 @@ pub struct Enricher {
     detector: Box<dyn LanguageDetector>,
     embedders: Option<EmbedderRouter>,
     labels: Option<LabelIndex>,
-    config_hash: String,
+    /// Config fingerprints by language code, computed on first use.
+    config_hashes: Mutex<HashMap<String, String>>,
 }
 
 /// Result of one record: the value to write (when the record was an object) and its error, if any.
 #[derive(Debug)]
 pub struct Outcome {
     pub origin: String,
+    /// The article id, when the record was readable far enough to have one.
+    pub id: Option<String>,
     pub output: Option<Value>,
     pub error: Option<String>,
+    /// The enrichment came from an earlier run (same content, same config) instead of the models.
+    pub reused: bool,
+    /// The enrichment differs from the one the record came in with (or it came in without one).
+    pub changed: bool,
+}
+
+impl Outcome {
+    fn unreadable(origin: String, error: String) -> Outcome {
+        Outcome {
+            origin,
+            id: None,
+            output: None,
+            error: Some(error),
+            reused: false,
+            changed: false,
+        }
+    }
+}
+
+/// Earlier enrichments a run may reuse instead of recomputing: found by article id and content hash,
+/// used only when their config fingerprint matches this run's.
+pub trait EarlierEnrichments: Sync {
+    fn find(&self, id: &str, content_hash: &str) -> Option<Map<String, Value>>;
+}
+
+/// Where `enrich_chunk` may look for work already done.
+#[derive(Clone, Copy, Default)]
+pub struct Reuse<'a> {
+    /// The enrichment object a record already carries (from an earlier run over the same file).
+    pub own: bool,
+    pub earlier: Option<&'a dyn EarlierEnrichments>,
+}
+
+impl Reuse<'_> {
+    /// Recompute everything (`--force`).
+    pub fn none() -> Reuse<'static> {
+        Reuse::default()
+    }
 }
 
 /// What `Enricher::learn_from` did with the tagged examples.
@@ -147,17 +179,35 @@ struct ConfigFingerprint<'a> {
     title_fields: &'a [String],
     text_fields: &'a [String],
     language: String,
-    embedders: Value,
+    embedder: Option<String>,
     summary: &'a Option<ExtractiveOptions>,
-    abstractive: BTreeMap<&'a str, (String, &'a AbstractiveOptions)>,
+    abstractive: Option<(String, &'a AbstractiveOptions)>,
     topics: Option<(String, &'a TopicOptions, f32, &'a str)>,
     keywords: &'a Option<KeywordOptions>,
 }
 
-/// A record after the CPU pass, waiting for its embeddings.
+/// A record after the CPU pass: finished already (unreadable, or reused from an earlier run), or
+/// waiting for its model work.
+enum Step {
+    Done(Outcome),
+    Pending(Prepared),
+}
+
+impl Step {
+    fn pending(&self) -> Option<&Prepared> {
+        match self {
+            Step::Pending(p) => Some(p),
+            Step::Done(_) => None,
+        }
+    }
+}
+
+/// A record waiting for its embeddings.
 struct Prepared {
     origin: String,
     record: Map<String, Value>,
+    /// The enrichment object the record came in with, if any.
+    previous: Option<Value>,
     article: Result<Article, String>,
     language: DetectedLanguage,
     sentences: Vec<Sentence>,
@@ -210,18 +260,20 @@ impl Enricher {
             }
             _ => None,
         };
-        let mut enricher = Enricher {
+        let enricher = Enricher {
             options,
             detector,
             embedders,
             labels,
-            config_hash: String::new(),
+            config_hashes: Mutex::new(HashMap::new()),
         };
-        enricher.config_hash = enricher.fingerprint();
         Ok(enricher)
     }
 
-    fn fingerprint(&self) -> String {
+    /// Everything that decides the enrichment of an article in `language`: the models that serve
+    /// that language and every option. Changing the model of one language therefore recomputes
+    /// exactly that language's articles.
+    fn fingerprint(&self, language: &str) -> String {
         let o = &self.options;
         let fingerprint = ConfigFingerprint {
             tool: TOOL,
@@ -230,17 +282,14 @@ impl Enricher {
             title_fields: &o.fields.title,
             text_fields: &o.fields.text,
             language: self.detector.id(),
-            embedders: self
+            embedder: self
                 .embedders
                 .as_ref()
-                .map(|e| e.describe())
-                .unwrap_or(Value::Null),
+                .map(|e| e.for_language(language).id().to_string()),
             summary: &o.summary,
-            abstractive: o
-                .abstractive
-                .iter()
-                .map(|(lang, s)| (lang.as_str(), (s.id(), s.options())))
-                .collect(),
+            abstractive: self
+                .abstractive_for(language)
+                .map(|s| (s.id(), s.options())),
             topics: o.topics.as_ref().map(|t| {
                 let learned = self
                     .labels
@@ -255,8 +304,13 @@ impl Enricher {
         format!("sha256:{}", hex::encode(Sha256::digest(&json)))
     }
 
-    pub fn config_hash(&self) -> &str {
-        &self.config_hash
+    /// The config fingerprint written into the provenance of an article in `language`.
+    pub fn config_hash(&self, language: &str) -> String {
+        let mut cache = self.config_hashes.lock().expect("config hash cache");
+        cache
+            .entry(language.to_string())
+            .or_insert_with(|| self.fingerprint(language))
+            .clone()
     }
 
     /// Example texts given in the vocabulary file, embedded as articles are.
@@ -331,12 +385,12 @@ impl Enricher {
         while records.peek().is_some() {
             let chunk: Vec<RawRecord> = records.by_ref().take(256).collect();
             // Learning needs article vectors only: no keyword candidates.
-            let prepared: Vec<Result<Prepared, Outcome>> = chunk
+            let prepared: Vec<Step> = chunk
                 .into_par_iter()
-                .map(|r| self.prepare(r, false))
+                .map(|r| self.prepare(r, false, Reuse::none()))
                 .collect();
             let vectors = self.embed_chunk(&prepared)?;
-            for p in prepared.iter().flatten() {
+            for p in prepared.iter().filter_map(Step::pending) {
                 let Ok(article) = &p.article else { continue };
                 let tags: Vec<String> = match lookup(&p.record, tags_field) {
                     Some(Value::String(s)) => vec![s.clone()],
@@ -391,7 +445,7 @@ impl Enricher {
             index.learned = format!("sha256:{}", hex::encode(hasher.finalize()));
             Self::rebuild_label_vecs(index, &t, &examples);
         }
-        self.config_hash = self.fingerprint();
+        self.config_hashes = Mutex::new(HashMap::new());
         Ok(report)
     }
 
@@ -401,21 +455,50 @@ impl Enricher {
             || self.options.keywords.is_some()
     }
 
-    fn prepare(&self, raw: RawRecord, with_keywords: bool) -> Result<Prepared, Outcome> {
+    /// An earlier enrichment of this very article under this very config, if one is at hand.
+    fn reusable(&self, article: &Article, own: Option<&Value>, reuse: Reuse) -> Option<Value> {
+        let current = |v: &Value| {
+            let m = v.as_object()?;
+            let provenance = m.get("provenance")?.as_object()?;
+            let language = m.get("language")?.get("code")?.as_str()?;
+            let ok = m.get("error").is_none()
+                && m.get("id")?.as_str()? == article.id
+                && provenance.get("content_hash")?.as_str()? == article.content_hash
+                && provenance.get("config_hash")?.as_str()? == self.config_hash(language);
+            ok.then_some(())
+        };
+        if let Some(v) = own.filter(|_| reuse.own) {
+            if current(v).is_some() {
+                return Some(v.clone());
+            }
+        }
+        let found = Value::Object(reuse.earlier?.find(&article.id, &article.content_hash)?);
+        current(&found).map(|_| found)
+    }
+
+    fn prepare(&self, raw: RawRecord, with_keywords: bool, reuse: Reuse) -> Step {
         let origin = raw.origin.0;
         let mut record = match raw.record {
             Ok(r) => r,
-            Err(e) => {
-                return Err(Outcome {
-                    origin,
-                    output: None,
-                    error: Some(e),
-                })
-            }
+            Err(e) => return Step::Done(Outcome::unreadable(origin, e)),
         };
         // The record as the user gave it, without lede's own earlier output.
-        record.shift_remove(&self.options.output_key);
+        let previous = record.shift_remove(&self.options.output_key);
         let article = to_article(&record, &self.options.fields);
+        if let Ok(a) = &article {
+            if let Some(earlier) = self.reusable(a, previous.as_ref(), reuse) {
+                let changed = previous.as_ref() != Some(&earlier);
+                record.insert(self.options.output_key.clone(), earlier);
+                return Step::Done(Outcome {
+                    origin,
+                    id: Some(a.id.clone()),
+                    output: Some(Value::Object(record)),
+                    error: None,
+                    reused: true,
+                    changed,
+                });
+            }
+        }
         let (language, sentences, candidates) = match &article {
             Ok(a) => {
                 let text = if a.title.is_empty() {
@@ -440,9 +523,10 @@ impl Enricher {
             }
             Err(_) => (DetectedLanguage::undetermined(), Vec::new(), Vec::new()),
         };
-        Ok(Prepared {
+        Step::Pending(Prepared {
             origin,
             record,
+            previous,
             article,
             language,
             sentences,
@@ -450,11 +534,12 @@ impl Enricher {
         })
     }
 
-    /// A chunk of records; outcomes come back in input order.
-    pub fn enrich_chunk(&self, chunk: Vec<RawRecord>) -> crate::Result<Vec<Outcome>> {
-        let prepared: Vec<Result<Prepared, Outcome>> = chunk
+    /// A chunk of records; outcomes come back in input order. Articles whose current enrichment is
+    /// found through `reuse` are not recomputed.
+    pub fn enrich_chunk(&self, chunk: Vec<RawRecord>, reuse: Reuse) -> crate::Result<Vec<Outcome>> {
+        let prepared: Vec<Step> = chunk
             .into_par_iter()
-            .map(|r| self.prepare(r, true))
+            .map(|r| self.prepare(r, true, reuse))
             .collect();
         let vectors = self.embed_chunk(&prepared)?;
         let generated = self.generate_summaries(&prepared)?;
@@ -462,8 +547,8 @@ impl Enricher {
             .into_par_iter()
             .zip(generated)
             .map(|(p, generated)| match p {
-                Ok(p) => self.finish(p, &vectors, generated),
-                Err(outcome) => outcome,
+                Step::Pending(p) => self.finish(p, &vectors, generated),
+                Step::Done(outcome) => outcome,
             })
             .collect())
     }
@@ -475,10 +560,7 @@ impl Enricher {
 
     /// Abstractive summaries for the records whose language has a model, batched across the chunk,
     /// one list per model; `None` for the others (they get the extractive teaser).
-    fn generate_summaries(
-        &self,
-        prepared: &[Result<Prepared, Outcome>],
-    ) -> crate::Result<Vec<Option<Summary>>> {
+    fn generate_summaries(&self, prepared: &[Step]) -> crate::Result<Vec<Option<Summary>>> {
         let mut out: Vec<Option<Summary>> = vec![None; prepared.len()];
         if self.options.abstractive.is_empty() || self.options.summary.is_none() {
             return Ok(out);
@@ -486,7 +568,7 @@ impl Enricher {
         let mut by_model: BTreeMap<String, (&Arc<AbstractiveSummarizer>, Vec<(usize, String)>)> =
             BTreeMap::new();
         for (i, p) in prepared.iter().enumerate() {
-            let Ok(p) = p else { continue };
+            let Some(p) = p.pending() else { continue };
             if p.article.is_err() || p.sentences.is_empty() {
                 continue;
             }
@@ -540,7 +622,7 @@ impl Enricher {
     }
 
     /// Embeds every distinct sentence, title and keyword candidate of the chunk once, per embedder.
-    fn embed_chunk(&self, prepared: &[Result<Prepared, Outcome>]) -> crate::Result<Vectors> {
+    fn embed_chunk(&self, prepared: &[Step]) -> crate::Result<Vectors> {
         let mut vectors = HashMap::new();
         let Some(router) = &self.embedders else {
             return Ok(vectors);
@@ -551,7 +633,7 @@ impl Enricher {
         for embedder in router.all() {
             let mut texts: Vec<&str> = Vec::new();
             let mut seen = HashSet::new();
-            for p in prepared.iter().flatten() {
+            for p in prepared.iter().filter_map(Step::pending) {
                 let Ok(article) = &p.article else { continue };
                 if router.for_language(&p.language.code).id() != embedder.id() {
                     continue;
@@ -581,6 +663,7 @@ impl Enricher {
         let Prepared {
             origin,
             mut record,
+            previous,
             article,
             language,
             sentences,
@@ -595,8 +678,11 @@ impl Enricher {
                 record.insert(key, Value::Object(m));
                 return Outcome {
                     origin,
+                    id: None,
                     output: Some(Value::Object(record)),
                     error: Some(e),
+                    reused: false,
+                    changed: true,
                 };
             }
         };
@@ -691,15 +777,20 @@ impl Enricher {
         );
         provenance.insert(
             "config_hash".into(),
-            Value::String(self.config_hash.clone()),
+            Value::String(self.config_hash(&language.code)),
         );
         provenance.insert("models".into(), Value::Object(models));
         out.insert("provenance".into(), Value::Object(provenance));
-        record.insert(key, Value::Object(out));
+        let out = Value::Object(out);
+        let changed = previous.as_ref() != Some(&out);
+        record.insert(key, out);
         Outcome {
             origin,
+            id: Some(article.id),
             output: Some(Value::Object(record)),
             error: None,
+            reused: false,
+            changed,
         }
     }
 }

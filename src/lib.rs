@@ -10,7 +10,9 @@ pub mod input;
 pub mod keywords;
 pub mod language;
 pub mod models;
+pub mod output;
 pub mod segment;
+pub mod state;
 pub mod summary;
 pub mod topics;
 

@@ -2,11 +2,15 @@
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use lede::embed::{BatchOptions, BertEmbedder, Embedder};
-use lede::enrich::{EmbedderRouter, Enricher, Options, TopicsConfig};
+use lede::enrich::{
+    EarlierEnrichments, EmbedderRouter, Enricher, Options, Outcome, Reuse, TopicsConfig,
+};
 use lede::input::{self, FieldMap, RawRecord};
 use lede::keywords::KeywordOptions;
 use lede::language::{LinguaDetector, LinguaOptions};
 use lede::models::{self, PipWheels, Status, Store};
+use lede::output::AtomicFile;
+use lede::state::{DuplicateIds, EarlierOutputs, Journal};
 use lede::summary::abstractive::{AbstractiveOptions, AbstractiveSummarizer, LongInput};
 use lede::summary::extractive::ExtractiveOptions;
 use lede::topics::{Taxonomy, TopicOptions};
@@ -14,12 +18,14 @@ use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Exit codes: 0 every record enriched; 1 some records failed (the rest were written); 2 nothing could
-/// run (bad flags, unreadable input, missing models).
+/// run (bad flags, unreadable input, missing models); 130 stopped by Ctrl-C or SIGTERM (resumable).
 const EXIT_SOME_FAILED: u8 = 1;
 const EXIT_CANNOT_RUN: u8 = 2;
+const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Parser)]
 #[command(
@@ -99,6 +105,13 @@ struct EnrichArgs {
     /// Field holding the body (HTML or text). Default: body, text, content, articleBody.
     #[arg(long)]
     text_field: Option<String>,
+    /// Recompute every article, even those whose enrichment for this content and config is already
+    /// in the input, the output file or an interrupted run's journal.
+    #[arg(long)]
+    force: bool,
+    /// Records read, enriched and written (and journalled) together.
+    #[arg(long, default_value_t = 64, hide = true)]
+    chunk_size: usize,
     /// Worker threads for the CPU stages (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -310,56 +323,6 @@ fn models_command(store: &Store, action: ModelsAction) -> anyhow::Result<ExitCod
     }
 }
 
-/// Where output goes: stdout, or a temp file renamed over `-o` once everything is written.
-struct Sink {
-    out: BufWriter<Box<dyn Write>>,
-    finish: Option<(PathBuf, PathBuf)>,
-}
-
-impl Sink {
-    fn open(path: Option<&PathBuf>) -> anyhow::Result<Sink> {
-        match path {
-            None => Ok(Sink {
-                out: BufWriter::new(Box::new(std::io::stdout().lock())),
-                finish: None,
-            }),
-            Some(path) => {
-                let dir = path
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(std::path::Path::new("."));
-                let name = path
-                    .file_name()
-                    .context("output path has no file name")?
-                    .to_string_lossy();
-                let tmp = dir.join(format!(".{name}.lede-tmp-{}", std::process::id()));
-                let file = std::fs::File::create(&tmp)
-                    .with_context(|| format!("cannot create {}", tmp.display()))?;
-                Ok(Sink {
-                    out: BufWriter::new(Box::new(file)),
-                    finish: Some((tmp, path.clone())),
-                })
-            }
-        }
-    }
-
-    fn close(self) -> anyhow::Result<()> {
-        let Sink { out, finish } = self;
-        let inner = out
-            .into_inner()
-            .map_err(|e| anyhow::anyhow!("write failed: {}", e.error()))?;
-        drop(inner);
-        if let Some((tmp, path)) = finish {
-            std::fs::File::open(&tmp)
-                .and_then(|f| f.sync_all())
-                .with_context(|| format!("fsync {}", tmp.display()))?;
-            std::fs::rename(&tmp, &path)
-                .with_context(|| format!("rename to {}", path.display()))?;
-        }
-        Ok(())
-    }
-}
-
 fn field_map(id: Option<String>, title: Option<String>, text: Option<String>) -> FieldMap {
     let mut fields = FieldMap::default();
     if let Some(f) = id {
@@ -559,6 +522,7 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
+    let key = args.output_key.clone();
     let options = Options {
         output_key: args.output_key,
         fields: fields.clone(),
@@ -597,43 +561,211 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    let interrupted = stop_on_signal();
     let started = std::time::Instant::now();
-    let mut sink = Sink::open(args.output.as_ref())?;
-    let (mut ok, mut failed) = (0usize, 0usize);
+    let mut run = Run::start(args.output.as_deref(), &key, args.force, args.quiet)?;
+    let earlier = run.earlier.take();
+    let reuse = Reuse {
+        own: !args.force,
+        earlier: earlier.as_ref().map(|e| e as &dyn EarlierEnrichments),
+    };
+    let mut duplicates = DuplicateIds::default();
+    let mut counts = Counts::default();
     let mut records = sources.into_iter().flatten().peekable();
-    const CHUNK: usize = 256;
     while records.peek().is_some() {
-        let chunk: Vec<RawRecord> = records.by_ref().take(CHUNK).collect();
-        for outcome in enricher.enrich_chunk(chunk)? {
+        if interrupted.load(Ordering::SeqCst) {
+            break;
+        }
+        let chunk: Vec<RawRecord> = records.by_ref().take(args.chunk_size.max(1)).collect();
+        let mut outcomes = enricher.enrich_chunk(chunk, reuse)?;
+        for outcome in &mut outcomes {
+            duplicates.check(outcome, &key);
+        }
+        if let Some(journal) = &mut run.journal {
+            let computed = outcomes
+                .iter()
+                .filter(|o| !o.reused && o.error.is_none())
+                .filter_map(|o| o.output.as_ref()?.get(&key));
+            journal
+                .append(computed)
+                .with_context(|| format!("cannot write {}", journal.path().display()))?;
+        }
+        for outcome in &outcomes {
             if let Some(value) = &outcome.output {
-                serde_json::to_writer(&mut sink.out, value)?;
-                sink.out.write_all(b"\n")?;
+                let out = run.writer();
+                serde_json::to_writer(&mut *out, value)?;
+                out.write_all(b"\n")?;
             }
-            match &outcome.error {
-                None => ok += 1,
-                Some(e) => {
-                    failed += 1;
-                    if !args.quiet {
-                        eprintln!("lede: {}: {e}", outcome.origin);
-                    }
-                }
+            counts.add(outcome);
+            if let (Some(e), false) = (&outcome.error, args.quiet) {
+                eprintln!("lede: {}: {e}", outcome.origin);
             }
         }
     }
-    sink.close()?;
-    if !args.quiet {
-        let secs = started.elapsed().as_secs_f64();
+    let stopped = records.peek().is_some();
+    let secs = started.elapsed().as_secs_f64();
+    if stopped {
+        drop(records);
+        let resume = run.journal.as_ref().map(|j| j.path().display().to_string());
+        run.abandon()?;
         eprintln!(
-            "lede: {} records: {ok} enriched, {failed} failed in {secs:.2}s ({:.1} records/s)",
-            ok + failed,
-            (ok + failed) as f64 / secs.max(1e-9)
+            "lede: interrupted after {} records ({secs:.1}s). {}",
+            counts.total(),
+            match resume {
+                Some(journal) => format!(
+                    "Finished work is kept in {journal}: run the same command again to resume."
+                ),
+                None => "Output went to stdout, so nothing can be resumed: use -o FILE for resumable runs.".into(),
+            }
+        );
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    run.finish()?;
+    if !args.quiet {
+        eprintln!(
+            "lede: {} in {secs:.2}s ({:.1} records/s)",
+            counts,
+            counts.total() as f64 / secs.max(1e-9)
         );
     }
-    Ok(if failed > 0 {
+    Ok(if counts.failed > 0 {
         ExitCode::from(EXIT_SOME_FAILED)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Processed (enriched now), skipped (current enrichment reused) and failed records.
+#[derive(Default)]
+struct Counts {
+    enriched: usize,
+    reused: usize,
+    failed: usize,
+}
+
+impl Counts {
+    fn add(&mut self, outcome: &Outcome) {
+        match (&outcome.error, outcome.reused) {
+            (Some(_), _) => self.failed += 1,
+            (None, true) => self.reused += 1,
+            (None, false) => self.enriched += 1,
+        }
+    }
+    fn total(&self) -> usize {
+        self.enriched + self.reused + self.failed
+    }
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} records: {} enriched, {} unchanged (skipped), {} failed",
+            self.total(),
+            self.enriched,
+            self.reused,
+            self.failed
+        )
+    }
+}
+
+/// Ctrl-C / SIGTERM: the first asks the run to stop after the chunk in hand (journal synced, output
+/// file left as it was); a second stops at once, which is just as safe, only loses the chunk.
+fn stop_on_signal() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let seen = flag.clone();
+    let _ = ctrlc::set_handler(move || {
+        if seen.swap(true, Ordering::SeqCst) {
+            std::process::exit(EXIT_INTERRUPTED as i32);
+        }
+        eprintln!("lede: stopping after the current batch (again to stop at once)");
+    });
+    flag
+}
+
+/// Where a run writes: stdout, or `-o FILE` through a temporary file renamed over it at the end,
+/// with a journal beside it so a killed run resumes, and the earlier output and journal indexed so
+/// unchanged articles are not recomputed.
+struct Run {
+    out: Box<dyn Write>,
+    file: Option<AtomicFile>,
+    journal: Option<Journal>,
+    earlier: Option<EarlierOutputs>,
+}
+
+impl Run {
+    fn start(output: Option<&Path>, key: &str, force: bool, quiet: bool) -> anyhow::Result<Run> {
+        let Some(path) = output else {
+            return Ok(Run {
+                out: Box::new(BufWriter::new(std::io::stdout().lock())),
+                file: None,
+                journal: None,
+                earlier: None,
+            });
+        };
+        lede::output::remove_stale_temps(path);
+        let journal_path = Journal::path_for(path);
+        if force {
+            let _ = std::fs::remove_file(&journal_path);
+        }
+        let journal = Journal::open(&journal_path)
+            .with_context(|| format!("cannot open the journal {}", journal_path.display()))?;
+        let mut earlier = EarlierOutputs::new();
+        if !force {
+            if path.is_file() {
+                earlier
+                    .add_output(path, key)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+            }
+            let resumed = earlier
+                .add_journal(&journal_path)
+                .with_context(|| format!("cannot read {}", journal_path.display()))?;
+            if resumed > 0 && !quiet {
+                eprintln!(
+                    "lede: resuming: {resumed} articles finished by an interrupted run are reused from {}",
+                    journal_path.display()
+                );
+            }
+        }
+        let file = AtomicFile::create(path)
+            .with_context(|| format!("cannot write beside {}", path.display()))?;
+        Ok(Run {
+            out: Box::new(std::io::sink()),
+            file: Some(file),
+            journal: Some(journal),
+            earlier: Some(earlier),
+        })
+    }
+
+    fn writer(&mut self) -> &mut dyn Write {
+        match &mut self.file {
+            Some(f) => f,
+            None => &mut self.out,
+        }
+    }
+
+    /// Puts the output in place and drops the journal.
+    fn finish(mut self) -> anyhow::Result<()> {
+        self.out.flush()?;
+        if let Some(file) = self.file.take() {
+            let target = file.target().to_path_buf();
+            file.commit()
+                .with_context(|| format!("cannot write {}", target.display()))?;
+        }
+        if let Some(journal) = self.journal.take() {
+            let path = journal.path().to_path_buf();
+            journal
+                .remove()
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Stopped early: stdout is flushed, the output file is left as it was, the journal stays.
+    fn abandon(mut self) -> anyhow::Result<()> {
+        self.out.flush()?;
+        Ok(())
+    }
 }
 
 /// `3` or `1-3`: phrase lengths in words, at least 1, at most 6.

@@ -1,0 +1,234 @@
+//! Writing results without ever leaving a half-written file: every file is written to a temporary
+//! file in the same folder, fsynced, then renamed over the target (and the folder fsynced), so a
+//! reader sees the old file or the new one, never a mix. Plus file names made from record ids that
+//! cannot escape their folder.
+use sha2::{Digest, Sha256};
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// A file being written: bytes go to `.NAME.lede-tmp-PID` beside the target until `commit`.
+/// Dropped without `commit`, the temporary file is removed and the target is untouched.
+pub struct AtomicFile {
+    tmp: PathBuf,
+    target: PathBuf,
+    out: Option<io::BufWriter<File>>,
+    hash: Sha256,
+}
+
+impl AtomicFile {
+    pub fn create(target: &Path) -> io::Result<AtomicFile> {
+        let tmp = temp_path(target)?;
+        let file = File::create(&tmp)?;
+        Ok(AtomicFile {
+            tmp,
+            target: target.to_path_buf(),
+            out: Some(io::BufWriter::with_capacity(1 << 16, file)),
+            hash: Sha256::new(),
+        })
+    }
+
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Flushes, fsyncs and renames over the target. When the target already holds exactly these
+    /// bytes it is left alone (mtime untouched) and `false` comes back.
+    pub fn commit(mut self) -> io::Result<bool> {
+        let out = self.out.take().expect("not committed yet");
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        let new_hash = std::mem::take(&mut self.hash).finalize();
+        if same_content(&self.target, &new_hash) {
+            drop(file);
+            return Ok(false); // Drop removes the temporary file.
+        }
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&self.tmp, &self.target)?;
+        sync_parent(&self.target);
+        Ok(true)
+    }
+
+    /// Drops what was written; the target is untouched.
+    pub fn discard(self) {}
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        drop(self.out.take());
+        if self.tmp.exists() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.out.as_mut().expect("open").write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.as_mut().expect("open").flush()
+    }
+}
+
+/// Writes `bytes` to `target` atomically, only when they differ from what it holds. Returns whether
+/// the file was written.
+pub fn write_if_changed(target: &Path, bytes: &[u8]) -> io::Result<bool> {
+    if fs::read(target).is_ok_and(|old| old == bytes) {
+        return Ok(false);
+    }
+    let mut f = AtomicFile::create(target)?;
+    f.write_all(bytes)?;
+    f.commit()
+}
+
+fn same_content(path: &Path, hash: &[u8]) -> bool {
+    let Ok(mut file) = File::open(path) else {
+        return false;
+    };
+    let mut h = Sha256::new();
+    io::copy(&mut file, &mut h).is_ok() && h.finalize().as_slice() == hash
+}
+
+fn temp_path(target: &Path) -> io::Result<PathBuf> {
+    let name = target
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
+    Ok(parent_dir(target).join(format!(
+        ".{}.lede-tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    )))
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// The rename is durable only once the folder itself is synced.
+fn sync_parent(path: &Path) {
+    if let Ok(dir) = File::open(parent_dir(path)) {
+        let _ = dir.sync_all();
+    }
+}
+
+/// Removes temporary files that killed runs left beside `target` (those whose process is gone).
+pub fn remove_stale_temps(target: &Path) {
+    let Some(name) = target.file_name().map(|n| n.to_string_lossy().to_string()) else {
+        return;
+    };
+    let prefix = format!(".{name}.lede-tmp-");
+    let Ok(entries) = fs::read_dir(parent_dir(target)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().to_string();
+        let Some(pid) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let alive = pid.parse::<u32>().is_ok_and(|pid| {
+            pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
+        });
+        if !alive {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// A file name for a record id that stays inside its folder whatever the id holds: letters, digits,
+/// `-`, `_` and inner `.` are kept, every other byte becomes `%XX` (so `/`, `\`, NUL and `%` itself
+/// cannot survive, and two different ids never share a name); `.` and `..` are escaped; names
+/// longer than the file system allows are cut and end in a hash of the whole id.
+pub fn safe_file_name(id: &str, extension: &str) -> String {
+    let mut name = String::with_capacity(id.len());
+    for (i, b) in id.bytes().enumerate() {
+        let keep = b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || (b == b'.' && i > 0);
+        if keep {
+            name.push(b as char);
+        } else {
+            name.push_str(&format!("%{b:02X}"));
+        }
+    }
+    if name.is_empty() {
+        name.push_str("%00empty");
+    }
+    const MAX: usize = 200;
+    if name.len() > MAX {
+        let hash = hex::encode(&Sha256::digest(id.as_bytes())[..8]);
+        let mut cut = MAX - hash.len() - 1;
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        name = format!("{}~{hash}", &name[..cut]);
+    }
+    format!("{name}.{extension}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn hostile_ids_stay_inside_the_folder_and_stay_distinct() {
+        let ids = [
+            "../../etc/passwd",
+            "/etc/passwd",
+            "..",
+            ".",
+            "a\0b",
+            "C:\\Windows\\system32",
+            "%2E%2E",
+            "..%2F",
+            "",
+            "ok-id_1.v2",
+            "zażółć",
+            &"x".repeat(1000),
+            &"x".repeat(1001),
+        ];
+        let mut names = HashSet::new();
+        for id in ids {
+            let name = safe_file_name(id, "json");
+            assert!(!name.contains('/') && !name.contains('\\') && !name.contains('\0'));
+            assert!(!name.starts_with('.'), "{name}");
+            assert!(name.len() <= 210, "{}", name.len());
+            let joined = Path::new("/out").join(&name);
+            assert_eq!(joined.parent(), Some(Path::new("/out")), "{id:?} -> {name}");
+            assert!(names.insert(name.clone()), "{id:?} collides as {name}");
+        }
+        assert_eq!(safe_file_name("ok-id_1.v2", "json"), "ok-id_1.v2.json");
+    }
+
+    #[test]
+    fn atomic_file_replaces_whole_or_not_at_all_and_skips_identical_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.jsonl");
+        fs::write(&target, b"old\n").unwrap();
+        let mut f = AtomicFile::create(&target).unwrap();
+        f.write_all(b"new\n").unwrap();
+        assert_eq!(
+            fs::read(&target).unwrap(),
+            b"old\n",
+            "not visible before commit"
+        );
+        assert!(f.commit().unwrap());
+        assert_eq!(fs::read(&target).unwrap(), b"new\n");
+        let before = fs::metadata(&target).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(!write_if_changed(&target, b"new\n").unwrap());
+        assert_eq!(fs::metadata(&target).unwrap().modified().unwrap(), before);
+        let f = AtomicFile::create(&target).unwrap();
+        f.discard();
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file left");
+        // A temp file of a dead process is cleaned; the target is not.
+        let stale = dir.path().join(".out.jsonl.lede-tmp-4000000000");
+        fs::write(&stale, b"x").unwrap();
+        remove_stale_temps(&target);
+        assert!(!stale.exists() && target.exists());
+    }
+}
