@@ -4,7 +4,7 @@
 //! model pass per embedder over every distinct text of the chunk (batched by token budget across
 //! articles), then a parallel pass that scores and assembles each record. Output keeps input order.
 use crate::embed::{Embedder, TextKind};
-use crate::input::{lookup, to_article, Article, FieldMap, RawRecord};
+use crate::input::{lookup, to_article_within, Article, FieldMap, RawRecord};
 use crate::keywords::{self, Candidate, KeywordOptions};
 use crate::language::{DetectedLanguage, LanguageDetector};
 use crate::segment::{split_sentences, Sentence};
@@ -50,7 +50,12 @@ pub struct Options {
     pub keywords: Option<KeywordOptions>,
     /// Where label vectors are cached between runs (keyed by model and vocabulary); `None`: no cache.
     pub cache_dir: Option<std::path::PathBuf>,
+    /// A body longer than this is an error for its record, not hours of model work.
+    pub max_body_bytes: usize,
 }
+
+/// 4 MiB: a hundred long articles' worth; anything longer is a dump, not an article.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 << 20;
 
 impl Default for Options {
     fn default() -> Self {
@@ -62,6 +67,7 @@ impl Default for Options {
             topics: None,
             keywords: Some(KeywordOptions::default()),
             cache_dir: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
@@ -484,7 +490,7 @@ impl Enricher {
         };
         // The record as the user gave it, without lede's own earlier output.
         let previous = record.shift_remove(&self.options.output_key);
-        let article = to_article(&record, &self.options.fields);
+        let article = to_article_within(&record, &self.options.fields, self.options.max_body_bytes);
         if let Ok(a) = &article {
             if let Some(earlier) = self.reusable(a, previous.as_ref(), reuse) {
                 let changed = previous.as_ref() != Some(&earlier);

@@ -34,13 +34,100 @@ pub fn open(path: &Path) -> std::io::Result<Records> {
         return Ok(from_reader("stdin".to_string(), Box::new(std::io::stdin())));
     }
     if path.is_dir() {
-        return Ok(Box::new(folder(path)?));
+        let files = json_files(path)?;
+        return Ok(Box::new(files.into_iter().flat_map(|p| {
+            match open_file(&p) {
+                Ok((_, records)) => records,
+                Err(e) => Box::new(std::iter::once(RawRecord {
+                    origin: Origin(p.display().to_string()),
+                    record: Err(e.to_string()),
+                })),
+            }
+        })));
     }
-    let file = fs::File::open(path)?;
-    Ok(from_reader(path.display().to_string(), Box::new(file)))
+    Ok(open_file(path)?.1)
 }
 
-fn from_reader(name: String, reader: Box<dyn Read + Send>) -> Records {
+/// How a file holds its records; `--in-place` writes them back the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// JSONL: one record per line.
+    Lines,
+    /// A JSON array of records.
+    Array,
+    /// One record: a `.json` file holding a single object (pretty-printed or not).
+    Object,
+}
+
+/// Opens one file: a JSON array (first non-blank byte `[`), one object (a `.json` file starting
+/// with `{`), or JSONL.
+pub fn open_file(path: &Path) -> std::io::Result<(Layout, Records)> {
+    let layout = layout_of(path)?;
+    let name = path.display().to_string();
+    if layout == Layout::Object {
+        let bytes = fs::read(path)?;
+        let record = match std::str::from_utf8(&bytes) {
+            Ok(t) => parse_object(t.trim_start_matches('\u{feff}')),
+            Err(e) => Err(format!("invalid UTF-8 at byte {}", e.valid_up_to())),
+        };
+        let raw = RawRecord {
+            origin: Origin(name),
+            record,
+        };
+        return Ok((layout, Box::new(std::iter::once(raw))));
+    }
+    let file = Box::new(fs::File::open(path)?);
+    let records: Records = match layout {
+        Layout::Lines => Box::new(JsonLines {
+            name,
+            reader: BufReader::with_capacity(1 << 16, file),
+            line: 0,
+        }),
+        _ => from_reader(name, file),
+    };
+    Ok((layout, records))
+}
+
+/// The layout of a file, from its first non-blank byte (after a BOM) and its extension.
+pub fn layout_of(path: &Path) -> std::io::Result<Layout> {
+    let mut head = Vec::with_capacity(4096);
+    fs::File::open(path)?.take(1 << 20).read_to_end(&mut head)?;
+    let head = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&head);
+    let first = head.iter().copied().find(|b| !b.is_ascii_whitespace());
+    let extension = path
+        .extension()
+        .map(|x| x.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let json_file = extension == "json";
+    if matches!(extension.as_str(), "jsonl" | "ndjson" | "jsonlines") {
+        // Named as JSONL, read as JSONL: a first line that is an array is a bad record, not a
+        // different format.
+        return Ok(Layout::Lines);
+    }
+    Ok(match first {
+        Some(b'[') => Layout::Array,
+        Some(b'{') if json_file => Layout::Object,
+        _ if json_file && first.is_some() => Layout::Object,
+        _ => Layout::Lines,
+    })
+}
+
+/// The `.json` files of a folder, in file-name order (stable across runs and machines).
+pub fn json_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Records from any reader (a file, stdin, bytes in memory), told apart as `open` does.
+pub fn from_reader(name: String, reader: Box<dyn Read + Send>) -> Records {
     let mut reader = BufReader::with_capacity(1 << 16, reader);
     let first = match reader.fill_buf() {
         Ok(buf) => buf.iter().copied().find(|b| !b.is_ascii_whitespace()),
@@ -104,14 +191,16 @@ impl Iterator for JsonLines {
                     return Some(RawRecord { origin, record });
                 }
             };
-            let text = text.trim_start_matches('\u{feff}');
+            let text = text
+                .trim_start_matches('\u{feff}')
+                .trim_end_matches(['\n', '\r']);
             if text.trim().is_empty() {
                 continue;
             }
-            return Some(RawRecord {
-                origin,
-                record: parse_object(text),
-            });
+            // The origin names the line; serde's "line 1" inside it would only confuse.
+            let record =
+                parse_object(text).map_err(|e| e.replace(" at line 1 column ", " at column "));
+            return Some(RawRecord { origin, record });
         }
     }
 }
@@ -138,6 +227,8 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
+/// The elements of a JSON array, read one by one so that a truncated or broken array still gives
+/// every record before the break, followed by one error naming where it broke.
 fn json_array(name: &str, bytes: &[u8]) -> Vec<RawRecord> {
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t.trim_start_matches('\u{feff}'),
@@ -149,64 +240,68 @@ fn json_array(name: &str, bytes: &[u8]) -> Vec<RawRecord> {
             }];
         }
     };
-    match serde_json::from_str::<Vec<Value>>(text) {
-        Ok(items) => items
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| {
-                let origin = Origin(format!("{name}[{i}]"));
-                let record = match v {
-                    Value::Object(map) => Ok(map),
-                    other => Err(format!(
-                        "record is {}, expected a JSON object",
-                        kind_of(&other)
-                    )),
-                };
-                RawRecord { origin, record }
-            })
-            .collect(),
-        Err(e) => vec![RawRecord {
-            origin: Origin(name.to_string()),
-            record: Err(format!("malformed JSON array: {e}")),
-        }],
-    }
-}
-
-/// A folder of `.json` files, in file-name order (stable across runs and machines); each file holds
-/// one object or an array of objects.
-fn folder(dir: &Path) -> std::io::Result<impl Iterator<Item = RawRecord> + Send> {
-    let mut files: Vec<PathBuf> = fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_file()
-                && p.extension()
-                    .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+    let mut items = Vec::new();
+    let mut broken = None;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let whole = serde::Deserializer::deserialize_seq(
+        &mut de,
+        Elements {
+            items: &mut items,
+            broken: &mut broken,
+        },
+    )
+    .and_then(|_| de.end());
+    let mut records: Vec<RawRecord> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let origin = Origin(format!("{name}[{i}]"));
+            let record = match v {
+                Value::Object(map) => Ok(map),
+                other => Err(format!(
+                    "record is {}, expected a JSON object",
+                    kind_of(&other)
+                )),
+            };
+            RawRecord { origin, record }
         })
         .collect();
-    files.sort();
-    Ok(files.into_iter().flat_map(|p| {
-        let name = p.display().to_string();
-        let records: Vec<RawRecord> = match fs::read(&p) {
-            Ok(bytes) if bytes.iter().copied().find(|b| !b.is_ascii_whitespace()) == Some(b'[') => {
-                json_array(&name, &bytes)
+    let problem = broken.or_else(|| whole.err().map(|e| e.to_string()));
+    if let Some(e) = problem {
+        let n = records.len();
+        records.push(RawRecord {
+            origin: Origin(format!("{name}[{n}]")),
+            record: Err(format!(
+                "malformed JSON array after {n} records (those were read): {e}"
+            )),
+        });
+    }
+    records
+}
+
+/// Collects array elements until the end or the first error.
+struct Elements<'a> {
+    items: &'a mut Vec<Value>,
+    broken: &'a mut Option<String>,
+}
+
+impl<'de> serde::de::Visitor<'de> for Elements<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON array of records")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        loop {
+            match seq.next_element::<Value>() {
+                Ok(Some(v)) => self.items.push(v),
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    *self.broken = Some(e.to_string());
+                    return Ok(());
+                }
             }
-            Ok(bytes) => {
-                let record = match std::str::from_utf8(&bytes) {
-                    Ok(t) => parse_object(t.trim_start_matches('\u{feff}')),
-                    Err(e) => Err(format!("invalid UTF-8 at byte {}", e.valid_up_to())),
-                };
-                vec![RawRecord {
-                    origin: Origin(name),
-                    record,
-                }]
-            }
-            Err(e) => vec![RawRecord {
-                origin: Origin(name),
-                record: Err(e.to_string()),
-            }],
-        };
-        records
-    }))
+        }
+    }
 }
 
 /// Which fields hold the id, title and body. Each is a list of dotted paths tried in order.
@@ -278,8 +373,23 @@ fn string_field(
 
 /// Builds the article from a record. Errors name the field and the problem.
 pub fn to_article(record: &Map<String, Value>, fields: &FieldMap) -> Result<Article, String> {
-    let (_, raw_body) = string_field(record, &fields.text, "text")?
+    to_article_within(record, fields, usize::MAX)
+}
+
+/// `to_article`, refusing a body longer than `max_body_bytes` before any work is spent on it.
+pub fn to_article_within(
+    record: &Map<String, Value>,
+    fields: &FieldMap,
+    max_body_bytes: usize,
+) -> Result<Article, String> {
+    let (path, raw_body) = string_field(record, &fields.text, "text")?
         .ok_or_else(|| format!("no text field (looked for {})", fields.text.join(", ")))?;
+    if raw_body.len() > max_body_bytes {
+        return Err(format!(
+            "text field '{path}' holds {} bytes, over the limit of {max_body_bytes} (--max-body-bytes)",
+            raw_body.len()
+        ));
+    }
     let raw_title = string_field(record, &fields.title, "title")?
         .map(|(_, t)| t)
         .unwrap_or_default();

@@ -5,11 +5,11 @@ use lede::embed::{BatchOptions, BertEmbedder, Embedder};
 use lede::enrich::{
     EarlierEnrichments, EmbedderRouter, Enricher, Options, Outcome, Reuse, TopicsConfig,
 };
-use lede::input::{self, FieldMap, RawRecord};
+use lede::input::{self, FieldMap, Layout, RawRecord};
 use lede::keywords::KeywordOptions;
 use lede::language::{LinguaDetector, LinguaOptions};
 use lede::models::{self, PipWheels, Status, Store};
-use lede::output::AtomicFile;
+use lede::output::{AtomicFile, InPlace, OutputDir};
 use lede::state::{DuplicateIds, EarlierOutputs, Journal};
 use lede::summary::abstractive::{AbstractiveOptions, AbstractiveSummarizer, LongInput};
 use lede::summary::extractive::ExtractiveOptions;
@@ -109,6 +109,18 @@ struct EnrichArgs {
     /// in the input, the output file or an interrupted run's journal.
     #[arg(long)]
     force: bool,
+    /// Write the enriched records back into the input files (each rewritten atomically, and only
+    /// when an enrichment changed; a file with an unreadable record is left alone).
+    #[arg(long, conflicts_with_all = ["output", "output_dir"])]
+    in_place: bool,
+    /// Write one pretty-printed JSON file per record into this folder, named from its id
+    /// (`<id>.json`, escaped so no id can leave the folder); unchanged files are not rewritten.
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    output_dir: Option<PathBuf>,
+    /// A record whose body is longer than this many bytes is reported as an error (and written
+    /// unchanged) instead of enriched.
+    #[arg(long, default_value_t = lede::enrich::DEFAULT_MAX_BODY_BYTES)]
+    max_body_bytes: usize,
     /// Records read, enriched and written (and journalled) together.
     #[arg(long, default_value_t = 64, hide = true)]
     chunk_size: usize,
@@ -421,13 +433,12 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
             .build_global()
             .ok();
     }
-    let fields = field_map(args.id_field, args.title_field, args.text_field);
-    let mut sources = Vec::new();
-    for path in &args.inputs {
-        sources.push(
-            input::open(path).with_context(|| format!("cannot read input {}", path.display()))?,
-        );
-    }
+    let fields = field_map(
+        args.id_field.clone(),
+        args.title_field.clone(),
+        args.text_field.clone(),
+    );
+    let records = open_inputs(&args.inputs, args.in_place)?;
     let summary = (!args.no_summary).then(|| ExtractiveOptions {
         max_sentences: args.summary_sentences.max(1),
         max_chars: args.summary_chars,
@@ -524,13 +535,14 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
     };
     let key = args.output_key.clone();
     let options = Options {
-        output_key: args.output_key,
+        output_key: key.clone(),
         fields: fields.clone(),
         summary,
         abstractive,
         topics,
         keywords,
         cache_dir: Some(store.dir.join(".cache")),
+        max_body_bytes: args.max_body_bytes,
     };
     let mut enricher = Enricher::new(
         options,
@@ -563,20 +575,38 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
     }
     let interrupted = stop_on_signal();
     let started = std::time::Instant::now();
-    let mut run = Run::start(args.output.as_deref(), &key, args.force, args.quiet)?;
+    let target = if args.in_place {
+        Target::InPlace(InPlace::new())
+    } else if let Some(dir) = &args.output_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        Target::Dir(OutputDir {
+            dir: dir.clone(),
+            output_key: key.clone(),
+        })
+    } else {
+        match &args.output {
+            Some(path) => Target::File(
+                AtomicFile::create(path)
+                    .with_context(|| format!("cannot write beside {}", path.display()))?,
+            ),
+            None => Target::Stdout(BufWriter::new(std::io::stdout().lock())),
+        }
+    };
+    let mut run = Run::start(target, &args, &key)?;
     let earlier = run.earlier.take();
     let reuse = Reuse {
         own: !args.force,
-        earlier: earlier.as_ref().map(|e| e as &dyn EarlierEnrichments),
+        earlier: earlier.as_deref(),
     };
     let mut duplicates = DuplicateIds::default();
     let mut counts = Counts::default();
-    let mut records = sources.into_iter().flatten().peekable();
+    let mut records = records.peekable();
     while records.peek().is_some() {
         if interrupted.load(Ordering::SeqCst) {
             break;
         }
-        let chunk: Vec<RawRecord> = records.by_ref().take(args.chunk_size.max(1)).collect();
+        let (files, chunk): (Vec<_>, Vec<_>) =
+            records.by_ref().take(args.chunk_size.max(1)).unzip();
         let mut outcomes = enricher.enrich_chunk(chunk, reuse)?;
         for outcome in &mut outcomes {
             duplicates.check(outcome, &key);
@@ -590,12 +620,8 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
                 .append(computed)
                 .with_context(|| format!("cannot write {}", journal.path().display()))?;
         }
-        for outcome in &outcomes {
-            if let Some(value) = &outcome.output {
-                let out = run.writer();
-                serde_json::to_writer(&mut *out, value)?;
-                out.write_all(b"\n")?;
-            }
+        for (outcome, file) in outcomes.iter().zip(files) {
+            run.write(outcome, file.as_deref())?;
             counts.add(outcome);
             if let (Some(e), false) = (&outcome.error, args.quiet) {
                 eprintln!("lede: {}: {e}", outcome.origin);
@@ -603,25 +629,32 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let stopped = records.peek().is_some();
+    drop(records);
     let secs = started.elapsed().as_secs_f64();
     if stopped {
-        drop(records);
         let resume = run.journal.as_ref().map(|j| j.path().display().to_string());
         run.abandon()?;
         eprintln!(
             "lede: interrupted after {} records ({secs:.1}s). {}",
             counts.total(),
-            match resume {
-                Some(journal) => format!(
+            match (resume, args.output_dir.is_some()) {
+                (Some(journal), _) => format!(
                     "Finished work is kept in {journal}: run the same command again to resume."
                 ),
-                None => "Output went to stdout, so nothing can be resumed: use -o FILE for resumable runs.".into(),
+                (None, true) => "Finished records are in the output folder: run the same command again to resume.".into(),
+                (None, false) => "Output went to stdout, so nothing can be resumed: use -o FILE for resumable runs.".into(),
             }
         );
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
-    run.finish()?;
+    let report = run.finish()?;
+    if counts.total() == 0 && !args.quiet {
+        eprintln!("lede: warning: the input holds no records");
+    }
     if !args.quiet {
+        for line in report {
+            eprintln!("lede: {line}");
+        }
         eprintln!(
             "lede: {} in {secs:.2}s ({:.1} records/s)",
             counts,
@@ -633,6 +666,42 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A record, and for `--in-place` the file it goes back to.
+type FileRecord = (Option<Arc<(PathBuf, Layout)>>, RawRecord);
+
+/// Every input's records in order. For `--in-place` each comes tagged with its file (a folder
+/// stands for its `.json` files), and stdin is refused: there is nothing to write back to.
+fn open_inputs(
+    inputs: &[PathBuf],
+    in_place: bool,
+) -> anyhow::Result<Box<dyn Iterator<Item = FileRecord>>> {
+    let mut sources: Vec<Box<dyn Iterator<Item = FileRecord>>> = Vec::new();
+    for path in inputs {
+        let cannot = || format!("cannot read input {}", path.display());
+        if !in_place {
+            let records = input::open(path).with_context(cannot)?;
+            sources.push(Box::new(records.map(|r| (None, r))));
+            continue;
+        }
+        anyhow::ensure!(
+            path != Path::new("-"),
+            "--in-place needs files or folders, not stdin"
+        );
+        let files = if path.is_dir() {
+            input::json_files(path).with_context(cannot)?
+        } else {
+            vec![path.clone()]
+        };
+        for file in files {
+            let (layout, records) = input::open_file(&file)
+                .with_context(|| format!("cannot read input {}", file.display()))?;
+            let tag = Arc::new((file, layout));
+            sources.push(Box::new(records.map(move |r| (Some(tag.clone()), r))));
+        }
+    }
+    Ok(Box::new(sources.into_iter().flatten()))
 }
 
 /// Processed (enriched now), skipped (current enrichment reused) and failed records.
@@ -683,74 +752,134 @@ fn stop_on_signal() -> Arc<AtomicBool> {
     flag
 }
 
-/// Where a run writes: stdout, or `-o FILE` through a temporary file renamed over it at the end,
-/// with a journal beside it so a killed run resumes, and the earlier output and journal indexed so
-/// unchanged articles are not recomputed.
+/// Where enriched records go.
+enum Target {
+    Stdout(BufWriter<std::io::StdoutLock<'static>>),
+    /// `-o FILE`: a temporary file renamed over it at the end.
+    File(AtomicFile),
+    InPlace(InPlace),
+    Dir(OutputDir),
+}
+
+/// A run's output, with its journal (so a killed run resumes) and the earlier results it may reuse
+/// (so unchanged articles are not recomputed): for `-o` the earlier output file and journal, for
+/// `--in-place` the journal (the records carry their own enrichment), for `--output-dir` the
+/// folder's files.
 struct Run {
-    out: Box<dyn Write>,
-    file: Option<AtomicFile>,
+    target: Target,
     journal: Option<Journal>,
-    earlier: Option<EarlierOutputs>,
+    earlier: Option<Box<dyn EarlierEnrichments>>,
+    written: usize,
 }
 
 impl Run {
-    fn start(output: Option<&Path>, key: &str, force: bool, quiet: bool) -> anyhow::Result<Run> {
-        let Some(path) = output else {
-            return Ok(Run {
-                out: Box::new(BufWriter::new(std::io::stdout().lock())),
-                file: None,
-                journal: None,
-                earlier: None,
-            });
+    fn start(target: Target, args: &EnrichArgs, key: &str) -> anyhow::Result<Run> {
+        let resumable = match &target {
+            Target::File(f) => Some((f.target().to_path_buf(), true)),
+            Target::InPlace(_) => args.inputs.first().map(|p| (p.clone(), false)),
+            Target::Stdout(_) | Target::Dir(_) => None,
         };
-        lede::output::remove_stale_temps(path);
-        let journal_path = Journal::path_for(path);
-        if force {
+        let mut run = Run {
+            target,
+            journal: None,
+            earlier: None,
+            written: 0,
+        };
+        if let Target::Dir(dir) = &run.target {
+            if !args.force {
+                run.earlier = Some(Box::new(OutputDir {
+                    dir: dir.dir.clone(),
+                    output_key: dir.output_key.clone(),
+                }));
+            }
+        }
+        let Some((path, is_output)) = resumable else {
+            return Ok(run);
+        };
+        lede::output::remove_stale_temps(&path);
+        let journal_path = Journal::path_for(&path);
+        if args.force {
             let _ = std::fs::remove_file(&journal_path);
         }
         let journal = Journal::open(&journal_path)
             .with_context(|| format!("cannot open the journal {}", journal_path.display()))?;
         let mut earlier = EarlierOutputs::new();
-        if !force {
-            if path.is_file() {
+        if !args.force {
+            if is_output && path.is_file() {
                 earlier
-                    .add_output(path, key)
+                    .add_output(&path, key)
                     .with_context(|| format!("cannot read {}", path.display()))?;
             }
             let resumed = earlier
                 .add_journal(&journal_path)
                 .with_context(|| format!("cannot read {}", journal_path.display()))?;
-            if resumed > 0 && !quiet {
+            if resumed > 0 && !args.quiet {
                 eprintln!(
                     "lede: resuming: {resumed} articles finished by an interrupted run are reused from {}",
                     journal_path.display()
                 );
             }
         }
-        let file = AtomicFile::create(path)
-            .with_context(|| format!("cannot write beside {}", path.display()))?;
-        Ok(Run {
-            out: Box::new(std::io::sink()),
-            file: Some(file),
-            journal: Some(journal),
-            earlier: Some(earlier),
-        })
+        run.journal = Some(journal);
+        run.earlier = Some(Box::new(earlier));
+        Ok(run)
     }
 
-    fn writer(&mut self) -> &mut dyn Write {
-        match &mut self.file {
-            Some(f) => f,
-            None => &mut self.out,
+    fn write(&mut self, outcome: &Outcome, file: Option<&(PathBuf, Layout)>) -> anyhow::Result<()> {
+        match &mut self.target {
+            Target::Stdout(out) => write_line(out, outcome)?,
+            Target::File(out) => write_line(out, outcome)?,
+            Target::InPlace(in_place) => {
+                let (path, layout) = file.expect("in-place records know their file");
+                in_place
+                    .add(path, *layout, outcome)
+                    .with_context(|| format!("cannot rewrite {}", path.display()))?;
+            }
+            Target::Dir(dir) => {
+                // Unreadable records and repeated ids have no file of their own to go to.
+                if let (None, Some(id), Some(value)) =
+                    (&outcome.error, &outcome.id, &outcome.output)
+                {
+                    if dir
+                        .write(id, value)
+                        .with_context(|| format!("cannot write {}", dir.path_for(id).display()))?
+                    {
+                        self.written += 1;
+                    }
+                }
+            }
         }
+        Ok(())
     }
 
-    /// Puts the output in place and drops the journal.
-    fn finish(mut self) -> anyhow::Result<()> {
-        self.out.flush()?;
-        if let Some(file) = self.file.take() {
-            let target = file.target().to_path_buf();
-            file.commit()
-                .with_context(|| format!("cannot write {}", target.display()))?;
+    /// Puts the output in place and drops the journal; lines for the final report.
+    fn finish(mut self) -> anyhow::Result<Vec<String>> {
+        let mut report = Vec::new();
+        match self.target {
+            Target::Stdout(mut out) => out.flush()?,
+            Target::File(file) => {
+                let target = file.target().to_path_buf();
+                file.commit()
+                    .with_context(|| format!("cannot write {}", target.display()))?;
+            }
+            Target::InPlace(mut in_place) => {
+                in_place.close().context("cannot rewrite the last file")?;
+                report.push(format!(
+                    "in place: {} files rewritten, {} unchanged",
+                    in_place.rewritten, in_place.unchanged
+                ));
+                for (path, n) in &in_place.refused {
+                    report.push(format!(
+                        "{}: not rewritten: {n} of its records could not be read (see above)",
+                        path.display()
+                    ));
+                }
+            }
+            Target::Dir(dir) => report.push(format!(
+                "{} files written to {} (the others were unchanged)",
+                self.written,
+                dir.dir.display()
+            )),
         }
         if let Some(journal) = self.journal.take() {
             let path = journal.path().to_path_buf();
@@ -758,14 +887,28 @@ impl Run {
                 .remove()
                 .with_context(|| format!("cannot remove {}", path.display()))?;
         }
-        Ok(())
+        Ok(report)
     }
 
-    /// Stopped early: stdout is flushed, the output file is left as it was, the journal stays.
-    fn abandon(mut self) -> anyhow::Result<()> {
-        self.out.flush()?;
+    /// Stopped early: stdout is flushed; the output file and the file in hand are left as they
+    /// were; the journal stays for the next run.
+    fn abandon(self) -> anyhow::Result<()> {
+        match self.target {
+            Target::Stdout(mut out) => out.flush()?,
+            Target::File(file) => file.discard(),
+            Target::InPlace(mut in_place) => in_place.abandon(),
+            Target::Dir(_) => {}
+        }
         Ok(())
     }
+}
+
+fn write_line(out: &mut impl Write, outcome: &Outcome) -> anyhow::Result<()> {
+    if let Some(value) = &outcome.output {
+        serde_json::to_writer(&mut *out, value)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
 }
 
 /// `3` or `1-3`: phrase lengths in words, at least 1, at most 6.

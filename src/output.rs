@@ -2,6 +2,10 @@
 //! file in the same folder, fsynced, then renamed over the target (and the folder fsynced), so a
 //! reader sees the old file or the new one, never a mix. Plus file names made from record ids that
 //! cannot escape their folder.
+use crate::enrich::{EarlierEnrichments, Outcome};
+use crate::input::Layout;
+use serde::Serialize;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -168,6 +172,167 @@ pub fn safe_file_name(id: &str, extension: &str) -> String {
     format!("{name}.{extension}")
 }
 
+/// Renders records the way their file held them: JSONL lines, or an array / a single object,
+/// pretty-printed with the file's own indent when it was pretty-printed, with its final newline.
+pub fn render(layout: Layout, values: &[Value], original: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    if layout == Layout::Lines {
+        for v in values {
+            serde_json::to_writer(&mut out, v).expect("JSON values serialise");
+            out.push(b'\n');
+        }
+        return out;
+    }
+    let single = Value::Array(values.to_vec());
+    let value = match layout {
+        Layout::Object if values.len() == 1 => &values[0],
+        _ => &single,
+    };
+    match indent_of(original) {
+        Some(indent) => {
+            let formatter = serde_json::ser::PrettyFormatter::with_indent(&indent);
+            let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
+            value.serialize(&mut ser).expect("JSON values serialise");
+        }
+        None => serde_json::to_writer(&mut out, value).expect("JSON values serialise"),
+    }
+    if original.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    out
+}
+
+/// The indent of a pretty-printed JSON text (the leading whitespace of its first indented line), or
+/// `None` when it is on one line.
+fn indent_of(text: &[u8]) -> Option<Vec<u8>> {
+    let text = String::from_utf8_lossy(text);
+    let mut lines = text.trim().lines().skip(1);
+    lines.find_map(|l| {
+        let indent: String = l.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+        (!indent.is_empty()).then(|| indent.into_bytes())
+    })
+}
+
+/// `--in-place`: each input file is rewritten with its enriched records, atomically, and only when
+/// some record's enrichment changed. A file in which any record could not be read is never
+/// rewritten (it would lose that record).
+pub struct InPlace {
+    current: Option<InPlaceFile>,
+    pub rewritten: usize,
+    pub unchanged: usize,
+    /// Files left as they were because some of their records could not be read, with the count.
+    pub refused: Vec<(PathBuf, usize)>,
+}
+
+struct InPlaceFile {
+    path: PathBuf,
+    layout: Layout,
+    values: Vec<Value>,
+    changed: bool,
+    unreadable: usize,
+}
+
+impl Default for InPlace {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl InPlace {
+    pub fn new() -> InPlace {
+        InPlace {
+            current: None,
+            rewritten: 0,
+            unchanged: 0,
+            refused: Vec::new(),
+        }
+    }
+
+    /// One outcome of the file `path` (outcomes arrive file by file, in order).
+    pub fn add(&mut self, path: &Path, layout: Layout, outcome: &Outcome) -> io::Result<()> {
+        if self.current.as_ref().is_some_and(|f| f.path != path) {
+            self.close()?;
+        }
+        let file = self.current.get_or_insert_with(|| InPlaceFile {
+            path: path.to_path_buf(),
+            layout,
+            values: Vec::new(),
+            changed: false,
+            unreadable: 0,
+        });
+        match &outcome.output {
+            Some(v) => {
+                file.values.push(v.clone());
+                file.changed |= outcome.changed;
+            }
+            None => file.unreadable += 1,
+        }
+        Ok(())
+    }
+
+    /// Writes the file in hand, if it changed.
+    pub fn close(&mut self) -> io::Result<()> {
+        let Some(file) = self.current.take() else {
+            return Ok(());
+        };
+        if file.unreadable > 0 {
+            self.refused.push((file.path, file.unreadable));
+            return Ok(());
+        }
+        if !file.changed {
+            self.unchanged += 1;
+            return Ok(());
+        }
+        let original = fs::read(&file.path)?;
+        let bytes = render(file.layout, &file.values, &original);
+        if write_if_changed(&file.path, &bytes)? {
+            self.rewritten += 1;
+        } else {
+            self.unchanged += 1;
+        }
+        Ok(())
+    }
+
+    /// Stopped early: the file in hand is left as it was.
+    pub fn abandon(&mut self) {
+        self.current = None;
+    }
+}
+
+/// `--output-dir`: one pretty-printed `.json` file per record, named from its id (see
+/// `safe_file_name`), written atomically and only when it changed. The folder doubles as the
+/// earlier output: an article whose file holds its current enrichment is not recomputed.
+pub struct OutputDir {
+    pub dir: PathBuf,
+    pub output_key: String,
+}
+
+impl OutputDir {
+    pub fn path_for(&self, id: &str) -> PathBuf {
+        self.dir.join(safe_file_name(id, "json"))
+    }
+
+    /// Writes one enriched record; `false` when its file already held exactly these bytes.
+    pub fn write(&self, id: &str, record: &Value) -> io::Result<bool> {
+        let mut bytes = serde_json::to_vec_pretty(record)?;
+        bytes.push(b'\n');
+        write_if_changed(&self.path_for(id), &bytes)
+    }
+}
+
+impl EarlierEnrichments for OutputDir {
+    fn find(&self, id: &str, _content_hash: &str) -> Option<Map<String, Value>> {
+        let bytes = fs::read(self.path_for(id)).ok()?;
+        match serde_json::from_slice::<Value>(&bytes).ok()? {
+            Value::Object(mut m) => match m.shift_remove(&self.output_key)? {
+                Value::Object(e) => Some(e),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +366,24 @@ mod tests {
             assert!(names.insert(name.clone()), "{id:?} collides as {name}");
         }
         assert_eq!(safe_file_name("ok-id_1.v2", "json"), "ok-id_1.v2.json");
+    }
+
+    #[test]
+    fn records_go_back_in_their_file_layout_and_indent() {
+        let v = vec![serde_json::json!({"id": "a", "n": 1})];
+        assert_eq!(render(Layout::Lines, &v, b""), b"{\"id\":\"a\",\"n\":1}\n");
+        assert_eq!(
+            render(Layout::Object, &v, b"{\n    \"id\": \"a\"\n}\n"),
+            b"{\n    \"id\": \"a\",\n    \"n\": 1\n}\n"
+        );
+        assert_eq!(
+            render(Layout::Object, &v, b"{\"id\":\"a\"}"),
+            b"{\"id\":\"a\",\"n\":1}"
+        );
+        assert_eq!(
+            render(Layout::Array, &v, b"[\n\t{\"id\": \"a\"}\n]"),
+            b"[\n\t{\n\t\t\"id\": \"a\",\n\t\t\"n\": 1\n\t}\n]"
+        );
     }
 
     #[test]
