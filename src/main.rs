@@ -1,6 +1,7 @@
 //! The `lede` command line: flags, input and output, progress, exit codes. Logic lives in the library.
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lede::embed::{BatchOptions, BertEmbedder, Embedder};
 use lede::enrich::{
     EarlierEnrichments, EmbedderRouter, Enricher, Options, Outcome, Reuse, TopicsConfig,
@@ -15,7 +16,7 @@ use lede::summary::abstractive::{AbstractiveOptions, AbstractiveSummarizer, Long
 use lede::summary::extractive::ExtractiveOptions;
 use lede::topics::{Taxonomy, TopicOptions};
 use std::collections::BTreeMap;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -600,6 +601,7 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
     };
     let mut duplicates = DuplicateIds::default();
     let mut counts = Counts::default();
+    let progress = progress_bar(&args.inputs, args.quiet);
     let mut records = records.peekable();
     while records.peek().is_some() {
         if interrupted.load(Ordering::SeqCst) {
@@ -624,10 +626,12 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
             run.write(outcome, file.as_deref())?;
             counts.add(outcome);
             if let (Some(e), false) = (&outcome.error, args.quiet) {
-                eprintln!("lede: {}: {e}", outcome.origin);
+                progress.suspend(|| eprintln!("lede: {}: {e}", outcome.origin));
             }
         }
+        progress.inc(outcomes.len() as u64);
     }
+    progress.finish_and_clear();
     let stopped = records.peek().is_some();
     drop(records);
     let secs = started.elapsed().as_secs_f64();
@@ -666,6 +670,44 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Articles/s and ETA on stderr while a run lasts; drawn only when stderr is a terminal. The total is
+/// known up front for files (a quick count of JSONL lines and `.json` files), not for stdin.
+fn progress_bar(inputs: &[PathBuf], quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let total = inputs.iter().try_fold(0u64, |sum, path| {
+        if path.is_dir() {
+            return Some(sum + input::json_files(path).ok()?.len() as u64);
+        }
+        if path == Path::new("-") || input::layout_of(path).ok()? != Layout::Lines {
+            return None;
+        }
+        // Streamed: the file may be far larger than memory should hold.
+        let mut reader = std::io::BufReader::new(std::fs::File::open(path).ok()?);
+        let (mut lines, mut line) = (0u64, Vec::new());
+        while std::io::BufRead::read_until(&mut reader, b'\n', &mut line).ok()? > 0 {
+            lines += u64::from(line.iter().any(|b| !b.is_ascii_whitespace()));
+            line.clear();
+        }
+        Some(sum + lines)
+    });
+    let bar = match total {
+        Some(n) => ProgressBar::new(n).with_style(
+            ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} articles  {per_sec}  ETA {eta}  {elapsed}",
+            )
+            .expect("valid template"),
+        ),
+        None => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} {pos} articles  {per_sec}  {elapsed}")
+                .expect("valid template"),
+        ),
+    };
+    bar.set_draw_target(ProgressDrawTarget::stderr());
+    bar
 }
 
 /// A record, and for `--in-place` the file it goes back to.
