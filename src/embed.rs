@@ -28,6 +28,24 @@ pub trait Embedder: Send + Sync {
     fn embed(&self, texts: &[&str], kind: TextKind) -> Result<Vec<Vec<f32>>>;
     /// Number of model tokens of a text (prefix included, specials excluded).
     fn count_tokens(&self, text: &str, kind: TextKind) -> Result<usize>;
+    /// Work done so far, for throughput reports.
+    fn usage(&self) -> EmbedUsage {
+        EmbedUsage::default()
+    }
+}
+
+/// What an embedder has run so far: for tokens/s and the share of padding in the batches.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct EmbedUsage {
+    /// Windows (model inputs) run.
+    pub inputs: u64,
+    /// Real tokens, specials included.
+    pub tokens: u64,
+    /// Tokens including padding, as the model saw them.
+    pub padded_tokens: u64,
+    pub forward_passes: u64,
+    /// Wall time inside the model's forward passes and pooling.
+    pub seconds: f64,
 }
 
 /// Options that change how work is batched, never what comes out.
@@ -55,6 +73,7 @@ pub struct BertEmbedder {
     batch: BatchOptions,
     // Tensors are Send but not Sync; one forward pass at a time (libtorch parallelises inside it).
     model: Mutex<(BertModel<BertEmbeddings>, nn::VarStore)>,
+    usage: Mutex<EmbedUsage>,
 }
 
 fn special(tokenizer: &Tokenizer, names: &[&str]) -> Result<u32> {
@@ -156,6 +175,7 @@ impl BertEmbedder {
             pad,
             batch,
             model: Mutex::new((model, vs)),
+            usage: Mutex::new(EmbedUsage::default()),
         })
     }
 
@@ -183,18 +203,28 @@ impl BertEmbedder {
         let mut out = vec![Vec::new(); windows.len()];
         let guard = self.model.lock().unwrap_or_else(|p| p.into_inner());
         let (model, _vs) = &*guard;
+        let started = std::time::Instant::now();
+        let mut usage = EmbedUsage::default();
         let mut start = 0;
         while start < order.len() {
+            // A batch ends at the token budget, or where padding would start to dominate: keyword
+            // candidates of 3 tokens padded to a 40-token sentence are mostly wasted work.
+            let first = windows[order[start]].len();
+            let widest = first + first / 4 + 2;
             let mut end = start + 1;
             while end < order.len() {
                 let width = windows[order[end]].len();
-                if (end + 1 - start) * width > self.batch.batch_tokens {
+                if (end + 1 - start) * width > self.batch.batch_tokens || width > widest {
                     break;
                 }
                 end += 1;
             }
             let batch = &order[start..end];
             let width = windows[order[end - 1]].len();
+            usage.inputs += batch.len() as u64;
+            usage.tokens += batch.iter().map(|&i| windows[i].len() as u64).sum::<u64>();
+            usage.padded_tokens += (batch.len() * width) as u64;
+            usage.forward_passes += 1;
             let mut ids = Vec::with_capacity(batch.len() * width);
             let mut mask = Vec::with_capacity(batch.len() * width);
             for &i in batch {
@@ -229,6 +259,13 @@ impl BertEmbedder {
             }
             start = end;
         }
+        usage.seconds = started.elapsed().as_secs_f64();
+        let mut total = self.usage.lock().unwrap_or_else(|p| p.into_inner());
+        total.inputs += usage.inputs;
+        total.tokens += usage.tokens;
+        total.padded_tokens += usage.padded_tokens;
+        total.forward_passes += usage.forward_passes;
+        total.seconds += usage.seconds;
         Ok(out)
     }
 }
@@ -244,6 +281,10 @@ impl Embedder for BertEmbedder {
 
     fn count_tokens(&self, text: &str, kind: TextKind) -> Result<usize> {
         Ok(self.content_ids(text, kind)?.len())
+    }
+
+    fn usage(&self) -> EmbedUsage {
+        *self.usage.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn embed(&self, texts: &[&str], kind: TextKind) -> Result<Vec<Vec<f32>>> {

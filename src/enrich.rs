@@ -118,6 +118,8 @@ pub struct Enricher {
     labels: Option<LabelIndex>,
     /// Config fingerprints by language code, computed on first use.
     config_hashes: Mutex<HashMap<String, String>>,
+    /// Wall time per stage, for throughput reports.
+    stage_seconds: Mutex<BTreeMap<&'static str, f64>>,
 }
 
 /// Result of one record: the value to write (when the record was an object) and its error, if any.
@@ -272,6 +274,7 @@ impl Enricher {
             embedders,
             labels,
             config_hashes: Mutex::new(HashMap::new()),
+            stage_seconds: Mutex::new(BTreeMap::new()),
         };
         Ok(enricher)
     }
@@ -543,20 +546,49 @@ impl Enricher {
     /// A chunk of records; outcomes come back in input order. Articles whose current enrichment is
     /// found through `reuse` are not recomputed.
     pub fn enrich_chunk(&self, chunk: Vec<RawRecord>, reuse: Reuse) -> crate::Result<Vec<Outcome>> {
-        let prepared: Vec<Step> = chunk
-            .into_par_iter()
-            .map(|r| self.prepare(r, true, reuse))
-            .collect();
-        let vectors = self.embed_chunk(&prepared)?;
-        let generated = self.generate_summaries(&prepared)?;
-        Ok(prepared
-            .into_par_iter()
-            .zip(generated)
-            .map(|(p, generated)| match p {
-                Step::Pending(p) => self.finish(p, &vectors, generated),
-                Step::Done(outcome) => outcome,
+        let prepared: Vec<Step> = self.timed("prepare", || {
+            chunk
+                .into_par_iter()
+                .map(|r| self.prepare(r, true, reuse))
+                .collect()
+        });
+        let vectors = self.timed("embed", || self.embed_chunk(&prepared))?;
+        let generated = self.timed("generate", || self.generate_summaries(&prepared))?;
+        Ok(self.timed("score", || {
+            prepared
+                .into_par_iter()
+                .zip(generated)
+                .map(|(p, generated)| match p {
+                    Step::Pending(p) => self.finish(p, &vectors, generated),
+                    Step::Done(outcome) => outcome,
+                })
+                .collect()
+        }))
+    }
+
+    fn timed<T>(&self, stage: &'static str, work: impl FnOnce() -> T) -> T {
+        let started = std::time::Instant::now();
+        let out = work();
+        let mut times = self.stage_seconds.lock().expect("stage times");
+        *times.entry(stage).or_default() += started.elapsed().as_secs_f64();
+        out
+    }
+
+    /// Wall seconds per stage so far (prepare: parse, clean, detect language, segment, keyword
+    /// candidates; embed; generate: abstractive summaries; score: teaser, keywords, topics,
+    /// assembly), and each embedder's usage.
+    pub fn timings(&self) -> Value {
+        let stages = self.stage_seconds.lock().expect("stage times").clone();
+        let embedders: Map<String, Value> = self
+            .embedders
+            .iter()
+            .flat_map(|r| r.all())
+            .map(|e| {
+                let usage = serde_json::to_value(e.usage()).expect("serialisable");
+                (e.id().to_string(), usage)
             })
-            .collect())
+            .collect();
+        serde_json::json!({"stage_seconds": stages, "embedders": embedders})
     }
 
     fn abstractive_for(&self, code: &str) -> Option<&Arc<AbstractiveSummarizer>> {

@@ -122,6 +122,9 @@ struct EnrichArgs {
     /// unchanged) instead of enriched.
     #[arg(long, default_value_t = lede::enrich::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
+    /// Write a JSON report of where the time went (model loading, each stage, tokens embedded) here.
+    #[arg(long, value_name = "FILE")]
+    timings: Option<PathBuf>,
     /// Records read, enriched and written (and journalled) together.
     #[arg(long, default_value_t = 64, hide = true)]
     chunk_size: usize,
@@ -428,6 +431,7 @@ fn load_embedders(
 }
 
 fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
+    let loading = std::time::Instant::now();
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
@@ -575,6 +579,7 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let interrupted = stop_on_signal();
+    let load_seconds = loading.elapsed().as_secs_f64();
     let started = std::time::Instant::now();
     let target = if args.in_place {
         Target::InPlace(InPlace::new())
@@ -652,6 +657,15 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     let report = run.finish()?;
+    if let Some(path) = &args.timings {
+        let mut timings = enricher.timings();
+        timings["load_seconds"] = serde_json::json!(load_seconds);
+        timings["run_seconds"] = serde_json::json!(secs);
+        timings["records"] = serde_json::json!({"enriched": counts.enriched, "unchanged": counts.reused, "failed": counts.failed});
+        timings["threads"] = serde_json::json!(rayon::current_num_threads());
+        std::fs::write(path, serde_json::to_string_pretty(&timings)? + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     if counts.total() == 0 && !args.quiet {
         eprintln!("lede: warning: the input holds no records");
     }
