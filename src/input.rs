@@ -35,17 +35,27 @@ pub fn open(path: &Path) -> std::io::Result<Records> {
     }
     if path.is_dir() {
         let files = json_files(path)?;
-        return Ok(Box::new(files.into_iter().flat_map(|p| {
-            match open_file(&p) {
-                Ok((_, records)) => records,
-                Err(e) => Box::new(std::iter::once(RawRecord {
-                    origin: Origin(p.display().to_string()),
-                    record: Err(e.to_string()),
-                })),
-            }
-        })));
+        return Ok(Box::new(
+            files.into_iter().flat_map(|p| open_file_when_read(p).1),
+        ));
     }
     Ok(open_file(path)?.1)
+}
+
+/// A file of a folder, opened only when its records are asked for (a folder of 50,000 files must not
+/// hold 50,000 files open or in memory). A file that cannot be opened is one error record; its layout
+/// is then unknown (`None`).
+pub fn open_file_when_read(path: PathBuf) -> (Option<Layout>, Records) {
+    match open_file(&path) {
+        Ok((layout, records)) => (Some(layout), records),
+        Err(e) => {
+            let raw = RawRecord {
+                origin: Origin(path.display().to_string()),
+                record: Err(e.to_string()),
+            };
+            (None, Box::new(std::iter::once(raw)))
+        }
+    }
 }
 
 /// How a file holds its records; `--in-place` writes them back the same way.
@@ -64,26 +74,24 @@ pub enum Layout {
 pub fn open_file(path: &Path) -> std::io::Result<(Layout, Records)> {
     let layout = layout_of(path)?;
     let name = path.display().to_string();
-    if layout == Layout::Object {
-        let bytes = fs::read(path)?;
-        let record = match std::str::from_utf8(&bytes) {
-            Ok(t) => parse_object(t.trim_start_matches('\u{feff}')),
-            Err(e) => Err(format!("invalid UTF-8 at byte {}", e.valid_up_to())),
-        };
-        let raw = RawRecord {
-            origin: Origin(name),
-            record,
-        };
-        return Ok((layout, Box::new(std::iter::once(raw))));
-    }
-    let file = Box::new(fs::File::open(path)?);
     let records: Records = match layout {
         Layout::Lines => Box::new(JsonLines {
             name,
-            reader: BufReader::with_capacity(1 << 16, file),
+            reader: BufReader::with_capacity(1 << 16, Box::new(fs::File::open(path)?)),
             line: 0,
         }),
-        _ => from_reader(name, file),
+        Layout::Array => Box::new(json_array(&name, &fs::read(path)?).into_iter()),
+        Layout::Object => {
+            let record = match std::str::from_utf8(&fs::read(path)?) {
+                Ok(t) => parse_object(t.trim_start_matches('\u{feff}')),
+                Err(e) => Err(format!("invalid UTF-8 at byte {}", e.valid_up_to())),
+            };
+            let raw = RawRecord {
+                origin: Origin(name),
+                record,
+            };
+            Box::new(std::iter::once(raw))
+        }
     };
     Ok((layout, records))
 }
@@ -106,8 +114,7 @@ pub fn layout_of(path: &Path) -> std::io::Result<Layout> {
     }
     Ok(match first {
         Some(b'[') => Layout::Array,
-        Some(b'{') if json_file => Layout::Object,
-        _ if json_file && first.is_some() => Layout::Object,
+        Some(_) if json_file => Layout::Object,
         _ => Layout::Lines,
     })
 }

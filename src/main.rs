@@ -600,8 +600,7 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
             None => Target::Stdout(BufWriter::new(std::io::stdout().lock())),
         }
     };
-    let mut run = Run::start(target, &args, &key)?;
-    let earlier = run.earlier.take();
+    let (mut run, earlier) = Run::start(target, &args, &key)?;
     let reuse = Reuse {
         own: !args.force,
         earlier: earlier.as_deref(),
@@ -747,17 +746,20 @@ fn open_inputs(
             path != Path::new("-"),
             "--in-place needs files or folders, not stdin"
         );
-        let files = if path.is_dir() {
-            input::json_files(path).with_context(cannot)?
-        } else {
-            vec![path.clone()]
-        };
-        for file in files {
-            let (layout, records) = input::open_file(&file)
-                .with_context(|| format!("cannot read input {}", file.display()))?;
-            let tag = Arc::new((file, layout));
+        if !path.is_dir() {
+            let (layout, records) = input::open_file(path).with_context(cannot)?;
+            let tag = Arc::new((path.clone(), layout));
             sources.push(Box::new(records.map(move |r| (Some(tag.clone()), r))));
+            continue;
         }
+        // A folder's files are opened one at a time, as the run reaches them. One that cannot be
+        // opened gives an error record, so it is reported and never rewritten.
+        let files = input::json_files(path).with_context(cannot)?;
+        sources.push(Box::new(files.into_iter().flat_map(|file| {
+            let (layout, records) = input::open_file_when_read(file.clone());
+            let tag = Arc::new((file, layout.unwrap_or(Layout::Object)));
+            records.map(move |r| (Some(tag.clone()), r))
+        })));
     }
     Ok(Box::new(sources.into_iter().flatten()))
 }
@@ -826,12 +828,14 @@ enum Target {
 struct Run {
     target: Target,
     journal: Option<Journal>,
-    earlier: Option<Box<dyn EarlierEnrichments>>,
     written: usize,
 }
 
+/// Earlier results a run may reuse; `None` with `--force` or when there is nowhere to look.
+type Earlier = Option<Box<dyn EarlierEnrichments>>;
+
 impl Run {
-    fn start(target: Target, args: &EnrichArgs, key: &str) -> anyhow::Result<Run> {
+    fn start(target: Target, args: &EnrichArgs, key: &str) -> anyhow::Result<(Run, Earlier)> {
         let resumable = match &target {
             Target::File(f) => Some((f.target().to_path_buf(), true)),
             Target::InPlace(_) => args.inputs.first().map(|p| (p.clone(), false)),
@@ -840,19 +844,14 @@ impl Run {
         let mut run = Run {
             target,
             journal: None,
-            earlier: None,
             written: 0,
         };
-        if let Target::Dir(dir) = &run.target {
-            if !args.force {
-                run.earlier = Some(Box::new(OutputDir {
-                    dir: dir.dir.clone(),
-                    output_key: dir.output_key.clone(),
-                }));
-            }
-        }
         let Some((path, is_output)) = resumable else {
-            return Ok(run);
+            let earlier: Earlier = match &run.target {
+                Target::Dir(dir) if !args.force => Some(Box::new(dir.clone())),
+                _ => None,
+            };
+            return Ok((run, earlier));
         };
         lede::output::remove_stale_temps(&path);
         let journal_path = Journal::path_for(&path);
@@ -879,8 +878,7 @@ impl Run {
             }
         }
         run.journal = Some(journal);
-        run.earlier = Some(Box::new(earlier));
-        Ok(run)
+        Ok((run, Some(Box::new(earlier))))
     }
 
     fn write(&mut self, outcome: &Outcome, file: Option<&(PathBuf, Layout)>) -> anyhow::Result<()> {

@@ -39,18 +39,23 @@ impl AtomicFile {
     /// Flushes, fsyncs and renames over the target. When the target already holds exactly these
     /// bytes it is left alone (mtime untouched) and `false` comes back.
     pub fn commit(mut self) -> io::Result<bool> {
-        let out = self.out.take().expect("not committed yet");
-        let file = out.into_inner().map_err(|e| e.into_error())?;
         let new_hash = std::mem::take(&mut self.hash).finalize();
         if same_content(&self.target, &new_hash) {
-            drop(file);
             return Ok(false); // Drop removes the temporary file.
         }
+        self.replace()?;
+        Ok(true)
+    }
+
+    /// Flushes, fsyncs and renames over the target, whatever it holds.
+    fn replace(mut self) -> io::Result<()> {
+        let out = self.out.take().expect("not committed yet");
+        let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         drop(file);
         fs::rename(&self.tmp, &self.target)?;
         sync_parent(&self.target);
-        Ok(true)
+        Ok(())
     }
 
     /// Drops what was written; the target is untouched.
@@ -83,9 +88,15 @@ pub fn write_if_changed(target: &Path, bytes: &[u8]) -> io::Result<bool> {
     if fs::read(target).is_ok_and(|old| old == bytes) {
         return Ok(false);
     }
+    write_atomically(target, bytes)?;
+    Ok(true)
+}
+
+/// Writes `bytes` to `target` atomically, whatever it held.
+fn write_atomically(target: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut f = AtomicFile::create(target)?;
     f.write_all(bytes)?;
-    f.commit()
+    f.replace()
 }
 
 fn same_content(path: &Path, hash: &[u8]) -> bool {
@@ -285,10 +296,11 @@ impl InPlace {
         }
         let original = fs::read(&file.path)?;
         let bytes = render(file.layout, &file.values, &original);
-        if write_if_changed(&file.path, &bytes)? {
-            self.rewritten += 1;
-        } else {
+        if bytes == original {
             self.unchanged += 1;
+        } else {
+            write_atomically(&file.path, &bytes)?;
+            self.rewritten += 1;
         }
         Ok(())
     }
@@ -299,6 +311,7 @@ impl InPlace {
     }
 }
 
+#[derive(Clone)]
 /// `--output-dir`: one pretty-printed `.json` file per record, named from its id (see
 /// `safe_file_name`), written atomically and only when it changed. The folder doubles as the
 /// earlier output: an article whose file holds its current enrichment is not recomputed.
