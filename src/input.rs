@@ -23,6 +23,9 @@ impl std::fmt::Display for Origin {
 pub struct RawRecord {
     pub origin: Origin,
     pub record: Result<Map<String, Value>, String>,
+    /// A JSONL line that is not a JSON object, as given (lossy where it is not UTF-8), so that a
+    /// filter can hand it back with its error instead of dropping it.
+    pub unparsed: Option<String>,
 }
 
 pub type Records = Box<dyn Iterator<Item = RawRecord> + Send>;
@@ -52,6 +55,7 @@ pub fn open_file_when_read(path: PathBuf) -> (Option<Layout>, Records) {
             let raw = RawRecord {
                 origin: Origin(path.display().to_string()),
                 record: Err(e.to_string()),
+                unparsed: None,
             };
             (None, Box::new(std::iter::once(raw)))
         }
@@ -89,6 +93,7 @@ pub fn open_file(path: &Path) -> std::io::Result<(Layout, Records)> {
             let raw = RawRecord {
                 origin: Origin(name),
                 record,
+                unparsed: None,
             };
             Box::new(std::iter::once(raw))
         }
@@ -142,6 +147,7 @@ pub fn from_reader(name: String, reader: Box<dyn Read + Send>) -> Records {
             return Box::new(std::iter::once(RawRecord {
                 origin: Origin(name),
                 record: Err(e.to_string()),
+                unparsed: None,
             }))
         }
     };
@@ -151,6 +157,7 @@ pub fn from_reader(name: String, reader: Box<dyn Read + Send>) -> Records {
             return Box::new(std::iter::once(RawRecord {
                 origin: Origin(name),
                 record: Err(e.to_string()),
+                unparsed: None,
             }));
         }
         return Box::new(json_array(&name, &bytes).into_iter());
@@ -183,6 +190,7 @@ impl Iterator for JsonLines {
                     return Some(RawRecord {
                         origin,
                         record: Err(format!("read error: {e}")),
+                        unparsed: None,
                     });
                 }
             }
@@ -195,7 +203,12 @@ impl Iterator for JsonLines {
                         "invalid UTF-8 at byte {} of the line",
                         e.valid_up_to()
                     ));
-                    return Some(RawRecord { origin, record });
+                    let unparsed = Some(String::from_utf8_lossy(&buf).trim_end().to_string());
+                    return Some(RawRecord {
+                        origin,
+                        record,
+                        unparsed,
+                    });
                 }
             };
             let text = text
@@ -207,7 +220,12 @@ impl Iterator for JsonLines {
             // The origin names the line; serde's "line 1" inside it would only confuse.
             let record =
                 parse_object(text).map_err(|e| e.replace(" at line 1 column ", " at column "));
-            return Some(RawRecord { origin, record });
+            let unparsed = record.is_err().then(|| text.to_string());
+            return Some(RawRecord {
+                origin,
+                record,
+                unparsed,
+            });
         }
     }
 }
@@ -244,6 +262,7 @@ fn json_array(name: &str, bytes: &[u8]) -> Vec<RawRecord> {
             return vec![RawRecord {
                 origin: Origin(name.to_string()),
                 record,
+                unparsed: None,
             }];
         }
     };
@@ -270,7 +289,11 @@ fn json_array(name: &str, bytes: &[u8]) -> Vec<RawRecord> {
                     kind_of(&other)
                 )),
             };
-            RawRecord { origin, record }
+            RawRecord {
+                origin,
+                record,
+                unparsed: None,
+            }
         })
         .collect();
     let problem = broken.or_else(|| whole.err().map(|e| e.to_string()));
@@ -281,6 +304,7 @@ fn json_array(name: &str, bytes: &[u8]) -> Vec<RawRecord> {
             record: Err(format!(
                 "malformed JSON array after {n} records (those were read): {e}"
             )),
+            unparsed: None,
         });
     }
     records
@@ -378,6 +402,41 @@ fn string_field(
     Ok(None)
 }
 
+fn content_hash(raw_title: &str, raw_body: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(raw_title.as_bytes());
+    h.update([0u8]);
+    h.update(raw_body.as_bytes());
+    format!("sha256:{}", hex::encode(h.finalize()))
+}
+
+/// The record's own id, when it has a non-blank one.
+fn given_id(record: &Map<String, Value>, fields: &FieldMap) -> Result<Option<String>, String> {
+    Ok(string_field(record, &fields.id, "id")?
+        .map(|(_, id)| id)
+        .filter(|id| !id.trim().is_empty()))
+}
+
+/// A short, stable id from the content: the same article always gets the same one.
+fn derived_id(content_hash: &str) -> String {
+    content_hash[..7 + 16].to_string()
+}
+
+/// The id `to_article` would give the record, without cleaning its text: its own id, else one
+/// derived from its content; `None` when it has neither a usable id nor a text field.
+pub fn article_id(record: &Map<String, Value>, fields: &FieldMap) -> Option<String> {
+    if let Ok(Some(id)) = given_id(record, fields) {
+        return Some(id);
+    }
+    let (_, body) = string_field(record, &fields.text, "text").ok()??;
+    let title = string_field(record, &fields.title, "title")
+        .ok()
+        .flatten()
+        .map(|(_, t)| t)
+        .unwrap_or_default();
+    Some(derived_id(&content_hash(&title, &body)))
+}
+
 /// Builds the article from a record. Errors name the field and the problem.
 pub fn to_article(record: &Map<String, Value>, fields: &FieldMap) -> Result<Article, String> {
     to_article_within(record, fields, usize::MAX)
@@ -400,15 +459,10 @@ pub fn to_article_within(
     let raw_title = string_field(record, &fields.title, "title")?
         .map(|(_, t)| t)
         .unwrap_or_default();
-    let mut h = Sha256::new();
-    h.update(raw_title.as_bytes());
-    h.update([0u8]);
-    h.update(raw_body.as_bytes());
-    let content_hash = format!("sha256:{}", hex::encode(h.finalize()));
-    let (id, id_derived) = match string_field(record, &fields.id, "id")? {
-        Some((_, id)) if !id.trim().is_empty() => (id, false),
-        // A short, stable id from the content: the same article always gets the same one.
-        _ => (content_hash[..7 + 16].to_string(), true),
+    let content_hash = content_hash(&raw_title, &raw_body);
+    let (id, id_derived) = match given_id(record, fields)? {
+        Some(id) => (id, false),
+        None => (derived_id(&content_hash), true),
     };
     Ok(Article {
         id,

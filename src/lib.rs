@@ -12,6 +12,7 @@ pub mod language;
 pub mod models;
 pub mod output;
 pub mod segment;
+pub mod shard;
 pub mod state;
 pub mod summary;
 pub mod topics;

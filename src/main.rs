@@ -11,6 +11,7 @@ use lede::keywords::KeywordOptions;
 use lede::language::{LinguaDetector, LinguaOptions};
 use lede::models::{self, PipWheels, Status, Store};
 use lede::output::{AtomicFile, InPlace, OutputDir};
+use lede::shard::{self, Shard};
 use lede::state::{DuplicateIds, EarlierOutputs, Journal};
 use lede::summary::abstractive::{AbstractiveOptions, AbstractiveSummarizer, LongInput};
 use lede::summary::extractive::ExtractiveOptions;
@@ -22,10 +23,14 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// Exit codes: 0 every record enriched; 1 some records failed (the rest were written); 2 nothing could
-/// run (bad flags, unreadable input, missing models); 130 stopped by Ctrl-C or SIGTERM (resumable).
+/// Exit codes, chosen so a job runner can tell "retry" from "do not retry": 0 every record enriched;
+/// 1 some records failed (the rest were written; the same input fails the same way: do not retry);
+/// 2 nothing could run (bad flags, config or models: do not retry); 75 an I/O failure part way,
+/// or the output is held by another run (retry: finished work is resumed); 130 stopped by Ctrl-C or
+/// SIGTERM (retry: resumable).
 const EXIT_SOME_FAILED: u8 = 1;
 const EXIT_CANNOT_RUN: u8 = 2;
+const EXIT_TEMPORARY: u8 = 75;
 const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Parser)]
@@ -46,6 +51,9 @@ struct Cli {
 enum Command {
     /// Enrich articles: JSONL, a JSON array, a folder of .json files, or `-` for stdin.
     Enrich(EnrichArgs),
+    /// Combine the `-o` outputs of `enrich --shard 0/N .. N-1/N` into the output one run would have
+    /// written: input order, byte for byte, every article exactly once.
+    Merge(MergeArgs),
     /// Print each article's sentences as the pipeline sees them (JSONL: id, language, sentences):
     /// for checking the segmenter and for baselines that must pick from the same sentences.
     Segment(SegmentArgs),
@@ -87,10 +95,42 @@ struct SegmentArgs {
 }
 
 #[derive(Args)]
+struct MergeArgs {
+    /// Shard outputs, in shard order: the output of `--shard 0/N` first, all N of them.
+    #[arg(required = true)]
+    shards: Vec<PathBuf>,
+    /// The input the shards were run on (files or folders, as given to `enrich`): it fixes the order.
+    #[arg(long = "input", required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    /// Write the merged JSONL here (atomically) instead of stdout.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    #[arg(long, default_value = "lede")]
+    output_key: String,
+    #[arg(long)]
+    id_field: Option<String>,
+    #[arg(long)]
+    title_field: Option<String>,
+    #[arg(long)]
+    text_field: Option<String>,
+}
+
+#[derive(Args)]
 struct EnrichArgs {
     /// Input files or folders; `-` reads stdin.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "filter")]
     inputs: Vec<PathBuf>,
+    /// Only the articles of shard K of N (`K/N`, K from 0), chosen by a stable hash of the article
+    /// id, so re-runs and a growing archive keep each article in its shard. `env/N` takes K from
+    /// $JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs). Combine shard outputs with `lede merge`.
+    #[arg(long, value_name = "K/N", conflicts_with = "in_place")]
+    shard: Option<String>,
+    /// For engines that pipe records through a process (Spark's RDD.pipe, Hadoop streaming, xargs):
+    /// JSONL from stdin to stdout, one line out per record in, each batch flushed as it is done;
+    /// a line that cannot be read comes back as {"lede": {"error", "input"}}. Bad records do not
+    /// change the exit status (an engine would retry the task forever); logs go to stderr.
+    #[arg(long, conflicts_with_all = ["output", "output_dir", "in_place"])]
+    filter: bool,
     /// Write JSONL here (atomically: temp file, fsync, rename) instead of stdout.
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -249,11 +289,16 @@ fn main() -> ExitCode {
     );
     let result = match cli.command {
         Command::Enrich(args) => enrich(&store, args),
+        Command::Merge(args) => merge(args),
         Command::Segment(args) => segment(args),
         Command::Models { action } => models_command(&store, action),
     };
     match result {
         Ok(code) => code,
+        Err(e) if e.is::<Temporary>() => {
+            eprintln!("lede: error: {e:#} (temporary: the same command may succeed, and resumes)");
+            ExitCode::from(EXIT_TEMPORARY)
+        }
         Err(e) => {
             eprintln!("lede: error: {e:#}");
             ExitCode::from(EXIT_CANNOT_RUN)
@@ -339,6 +384,77 @@ fn models_command(store: &Store, action: ModelsAction) -> anyhow::Result<ExitCod
             })
         }
     }
+}
+
+/// Marks an error that a retry may cure (I/O part way through a run, an output held by another
+/// run); it exits with EXIT_TEMPORARY instead of EXIT_CANNOT_RUN.
+#[derive(Debug)]
+struct Temporary(anyhow::Error);
+
+impl std::fmt::Display for Temporary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+impl std::error::Error for Temporary {}
+
+fn temporary(e: anyhow::Error) -> anyhow::Error {
+    anyhow::Error::new(Temporary(e))
+}
+
+fn merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
+    let fields = field_map(args.id_field, args.title_field, args.text_field);
+    let open_inputs = || -> anyhow::Result<input::Records> {
+        let mut inputs = Vec::new();
+        for path in &args.inputs {
+            anyhow::ensure!(
+                path != Path::new("-"),
+                "merge reads its input twice when writing stdout: give files, not stdin"
+            );
+            inputs.push(
+                input::open(path)
+                    .with_context(|| format!("cannot read input {}", path.display()))?,
+            );
+        }
+        Ok(Box::new(inputs.into_iter().flatten()))
+    };
+    let merge_into = |out: &mut dyn Write| -> anyhow::Result<shard::MergeReport> {
+        shard::merge(open_inputs()?, &args.shards, &fields, &args.output_key, out)
+            .map_err(|e| anyhow::anyhow!(e))
+    };
+    let report = match &args.output {
+        Some(path) => {
+            let mut file = AtomicFile::create(path)
+                .with_context(|| format!("cannot write beside {}", path.display()))?;
+            let report = merge_into(&mut file)?;
+            file.commit()
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            report
+        }
+        None => {
+            // Checked whole before the first byte goes out: a refused merge writes nothing.
+            merge_into(&mut std::io::sink())?;
+            let mut out = BufWriter::new(std::io::stdout().lock());
+            let report = merge_into(&mut out)?;
+            out.flush()?;
+            report
+        }
+    };
+    eprintln!(
+        "lede: merged {} records from {} shards{}",
+        report.records,
+        args.shards.len(),
+        if report.unreadable > 0 {
+            format!(
+                " ({} input records could not be read; no run writes them)",
+                report.unreadable
+            )
+        } else {
+            String::new()
+        }
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn field_map(id: Option<String>, title: Option<String>, text: Option<String>) -> FieldMap {
@@ -445,7 +561,30 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
         args.title_field.clone(),
         args.text_field.clone(),
     );
-    let records = open_inputs(&args.inputs, args.in_place)?;
+    let inputs = if args.filter {
+        anyhow::ensure!(
+            args.inputs.iter().all(|p| p == Path::new("-")),
+            "--filter reads stdin and writes stdout: give no input files"
+        );
+        vec![PathBuf::from("-")]
+    } else {
+        args.inputs.clone()
+    };
+    let shard = match &args.shard {
+        Some(spec) => Some(
+            Shard::parse(spec, std::env::var(shard::INDEX_ENV).ok().as_deref())
+                .map_err(|e| anyhow::anyhow!(e))?,
+        ),
+        None => None,
+    };
+    let records = open_inputs(&inputs, args.in_place)?;
+    let records: Box<dyn Iterator<Item = FileRecord>> = match shard {
+        Some(shard) => {
+            let fields = fields.clone();
+            Box::new(records.filter(move |(_, raw)| shard.takes(raw, &fields)))
+        }
+        None => records,
+    };
     let summary = (!args.no_summary).then(|| ExtractiveOptions {
         max_sentences: args.summary_sentences.max(1),
         max_chars: args.summary_chars,
@@ -607,14 +746,16 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
     };
     let mut duplicates = DuplicateIds::default();
     let mut counts = Counts::default();
-    let progress = progress_bar(&args.inputs, args.quiet);
+    // A shard's share of the input is not known up front: no total, no ETA.
+    let progress = progress_bar(&inputs, args.quiet || args.filter, shard.is_none());
     let mut records = records.peekable();
     while records.peek().is_some() {
         if interrupted.load(Ordering::SeqCst) {
             break;
         }
-        let (files, chunk): (Vec<_>, Vec<_>) =
+        let (files, mut chunk): (Vec<_>, Vec<RawRecord>) =
             records.by_ref().take(args.chunk_size.max(1)).unzip();
+        let unparsed: Vec<Option<String>> = chunk.iter_mut().map(|r| r.unparsed.take()).collect();
         let mut outcomes = enricher.enrich_chunk(chunk, reuse)?;
         for outcome in &mut outcomes {
             duplicates.check(outcome, &key);
@@ -626,16 +767,24 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
                 .filter_map(|o| o.output.as_ref()?.get(&key));
             journal
                 .append(computed)
-                .with_context(|| format!("cannot write {}", journal.path().display()))?;
+                .with_context(|| format!("cannot write {}", journal.path().display()))
+                .map_err(temporary)?;
         }
-        for (outcome, file) in outcomes.iter().zip(files) {
-            run.write(outcome, file.as_deref())?;
+        for ((outcome, file), unparsed) in outcomes.iter().zip(files).zip(unparsed) {
+            if args.filter && outcome.output.is_none() {
+                run.write_unreadable(outcome, unparsed, &key)
+                    .map_err(temporary)?;
+            } else {
+                run.write(outcome, file.as_deref()).map_err(temporary)?;
+            }
             counts.add(outcome);
             if let (Some(e), false) = (&outcome.error, args.quiet) {
                 progress.suspend(|| eprintln!("lede: {}: {e}", outcome.origin));
             }
         }
         progress.inc(outcomes.len() as u64);
+        // An engine reading our stdout gets each batch as soon as it is done.
+        run.flush().map_err(temporary)?;
     }
     progress.finish_and_clear();
     let stopped = records.peek().is_some();
@@ -657,7 +806,7 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
-    let report = run.finish()?;
+    let report = run.finish().map_err(temporary)?;
     if let Some(path) = &args.timings {
         let mut timings = enricher.timings();
         timings["load_seconds"] = serde_json::json!(load_seconds);
@@ -680,7 +829,9 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
             counts.total() as f64 / secs.max(1e-9)
         );
     }
-    Ok(if counts.failed > 0 {
+    // A filter's bad records are in its output lines; a non-zero exit would only make an engine
+    // retry a task that fails the same way every time.
+    Ok(if counts.failed > 0 && !args.filter {
         ExitCode::from(EXIT_SOME_FAILED)
     } else {
         ExitCode::SUCCESS
@@ -689,11 +840,14 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
 
 /// Articles/s and ETA on stderr while a run lasts; drawn only when stderr is a terminal. The total is
 /// known up front for files (a quick count of JSONL lines and `.json` files), not for stdin.
-fn progress_bar(inputs: &[PathBuf], quiet: bool) -> ProgressBar {
+fn progress_bar(inputs: &[PathBuf], quiet: bool, count_total: bool) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let total = inputs.iter().try_fold(0u64, |sum, path| {
+        if !count_total {
+            return None;
+        }
         if path.is_dir() {
             return Some(sum + input::json_files(path).ok()?.len() as u64);
         }
@@ -859,7 +1013,8 @@ impl Run {
             let _ = std::fs::remove_file(&journal_path);
         }
         let journal = Journal::open(&journal_path)
-            .with_context(|| format!("cannot open the journal {}", journal_path.display()))?;
+            .with_context(|| format!("cannot open the journal {}", journal_path.display()))
+            .map_err(temporary)?;
         let mut earlier = EarlierOutputs::new();
         if !args.force {
             if is_output && path.is_file() {
@@ -906,6 +1061,35 @@ impl Run {
             }
         }
         Ok(())
+    }
+
+    /// `--filter`: a line that could not be read comes back with its error, so no input line
+    /// vanishes from the stream.
+    fn write_unreadable(
+        &mut self,
+        outcome: &Outcome,
+        unparsed: Option<String>,
+        key: &str,
+    ) -> anyhow::Result<()> {
+        let Target::Stdout(out) = &mut self.target else {
+            unreachable!("--filter writes stdout")
+        };
+        let error = format!(
+            "{}: {}",
+            outcome.origin,
+            outcome.error.as_deref().unwrap_or("unreadable")
+        );
+        let line = serde_json::json!({ key: { "error": error, "input": unparsed } });
+        serde_json::to_writer(&mut *out, &line)?;
+        out.write_all(b"\n")?;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        match &mut self.target {
+            Target::Stdout(out) => out.flush().context("cannot write stdout"),
+            _ => Ok(()),
+        }
     }
 
     /// Puts the output in place and drops the journal; lines for the final report.
