@@ -341,3 +341,9 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
         dot / (na * nb)
     }
 }
+
+/// Caps the threads libtorch uses for model work in this process (default: every core). Shards or
+/// engine tasks sharing a machine each take their part of the cores instead of all fighting for all.
+pub fn limit_model_threads(threads: usize) {
+    tch::set_num_threads(threads.max(1) as i32);
+}

@@ -170,7 +170,8 @@ struct EnrichArgs {
     /// measured as fast as 64 (same bytes out).
     #[arg(long, default_value_t = 16, hide = true)]
     chunk_size: usize,
-    /// Worker threads for the CPU stages (default: all cores).
+    /// Threads for the CPU stages and for model work (default: all cores). Give each of several
+    /// processes on one machine (shards, engine tasks) its share of the cores.
     #[arg(long)]
     threads: Option<usize>,
     /// Padded tokens per model forward pass.
@@ -555,6 +556,7 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
             .num_threads(n.max(1))
             .build_global()
             .ok();
+        lede::embed::limit_model_threads(n);
     }
     let fields = field_map(
         args.id_field.clone(),
