@@ -34,14 +34,14 @@ pub trait Embedder: Send + Sync {
     }
 }
 
-/// What an embedder has run so far: for tokens/s and the share of padding in the batches.
+/// What an embedder has run so far: for tokens/s and the share of extra (fill-up) tokens.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 pub struct EmbedUsage {
     /// Windows (model inputs) run.
     pub inputs: u64,
     /// Real tokens, specials included.
     pub tokens: u64,
-    /// Tokens including padding, as the model saw them.
+    /// Tokens the model ran: no padding, but small passes are filled up (see forward_windows).
     pub padded_tokens: u64,
     pub forward_passes: u64,
     /// Wall time inside the model's forward passes and pooling.
@@ -69,7 +69,6 @@ pub struct BertEmbedder {
     tokenizer: Tokenizer,
     cls: u32,
     sep: u32,
-    pad: u32,
     batch: BatchOptions,
     // Tensors are Send but not Sync; one forward pass at a time (libtorch parallelises inside it).
     model: Mutex<(BertModel<BertEmbeddings>, nn::VarStore)>,
@@ -86,6 +85,9 @@ fn special(tokenizer: &Tokenizer, names: &[&str]) -> Result<u32> {
             ))
         })
 }
+
+/// Fewest tokens (rows) in one forward pass: see `forward_windows`.
+const MIN_PASS_TOKENS: usize = 64;
 
 impl BertEmbedder {
     /// Loads an installed model from the store (checksums verified).
@@ -150,7 +152,6 @@ impl BertEmbedder {
             .with_padding(None);
         let cls = special(&tokenizer, &["[CLS]", "<s>"])?;
         let sep = special(&tokenizer, &["[SEP]", "</s>"])?;
-        let pad = special(&tokenizer, &["[PAD]", "<pad>"])?;
         let mut vs = nn::VarStore::new(Device::Cpu);
         let model =
             BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
@@ -172,7 +173,6 @@ impl BertEmbedder {
             tokenizer,
             cls,
             sep,
-            pad,
             batch,
             model: Mutex::new((model, vs)),
             usage: Mutex::new(EmbedUsage::default()),
@@ -197,7 +197,7 @@ impl BertEmbedder {
 
     /// Mean-pooled (not normalised) vectors of each window, in the given order.
     fn forward_windows(&self, windows: &[Vec<i64>]) -> Result<Vec<Vec<f32>>> {
-        // Length-sorted batches under a padded-token budget; results put back in order.
+        // Length-sorted batches under a token budget; results put back in order.
         let mut order: Vec<usize> = (0..windows.len()).collect();
         order.sort_by_key(|&i| (windows[i].len(), i));
         let mut out = vec![Vec::new(); windows.len()];
@@ -207,34 +207,38 @@ impl BertEmbedder {
         let mut usage = EmbedUsage::default();
         let mut start = 0;
         while start < order.len() {
-            // A batch ends at the token budget, or where padding would start to dominate: keyword
-            // candidates of 3 tokens padded to a 40-token sentence are mostly wasted work.
+            // A window's vector must not depend on which other texts share its batch (shards,
+            // chunk sizes and token budgets all change that company). Measured on libtorch 2.4 CPU:
+            // a forward pass of few rows takes other kernel paths whose results differ in the last
+            // bits by a row's position and batch mates (enough to flip a keyword score at the 4th
+            // decimal between 1 and 2 shards); from MIN_PASS_TOKENS rows on, every row came out
+            // bit-identical whatever shared its pass (tests/embedding_parity.rs). So a pass holds
+            // windows of one length only (no padding, which was also slower), and a small pass is
+            // filled up with repeats of its own windows.
             let first = windows[order[start]].len();
-            let widest = first + first / 4 + 2;
             let mut end = start + 1;
-            while end < order.len() {
-                let width = windows[order[end]].len();
-                if (end + 1 - start) * width > self.batch.batch_tokens || width > widest {
-                    break;
-                }
+            while end < order.len()
+                && windows[order[end]].len() == first
+                && (end + 1 - start) * first <= self.batch.batch_tokens
+            {
                 end += 1;
             }
             let batch = &order[start..end];
-            let width = windows[order[end - 1]].len();
-            usage.inputs += batch.len() as u64;
-            usage.tokens += batch.iter().map(|&i| windows[i].len() as u64).sum::<u64>();
-            usage.padded_tokens += (batch.len() * width) as u64;
-            usage.forward_passes += 1;
-            let mut ids = Vec::with_capacity(batch.len() * width);
-            let mut mask = Vec::with_capacity(batch.len() * width);
-            for &i in batch {
-                let w = &windows[i];
-                ids.extend_from_slice(w);
-                ids.extend(std::iter::repeat(self.pad as i64).take(width - w.len()));
-                mask.extend(std::iter::repeat(1i64).take(w.len()));
-                mask.extend(std::iter::repeat(0i64).take(width - w.len()));
+            let mut rows: Vec<usize> = batch.to_vec();
+            while rows.len() < 2 || rows.len() * first < MIN_PASS_TOKENS {
+                rows.push(batch[rows.len() % batch.len()]);
             }
-            let shape = [batch.len() as i64, width as i64];
+            let width = first;
+            usage.inputs += batch.len() as u64;
+            usage.tokens += (batch.len() * width) as u64;
+            usage.padded_tokens += (rows.len() * width) as u64;
+            usage.forward_passes += 1;
+            let mut ids = Vec::with_capacity(rows.len() * width);
+            for &i in &rows {
+                ids.extend_from_slice(&windows[i]);
+            }
+            let mask = vec![1i64; rows.len() * width];
+            let shape = [rows.len() as i64, width as i64];
             let ids = Tensor::from_slice(&ids).view(shape);
             let mask = Tensor::from_slice(&mask).view(shape);
             let pooled = tch::no_grad(|| -> Result<Tensor> {

@@ -174,7 +174,7 @@ struct EnrichArgs {
     /// processes on one machine (shards, engine tasks) its share of the cores.
     #[arg(long)]
     threads: Option<usize>,
-    /// Padded tokens per model forward pass.
+    /// Most tokens per model forward pass (each pass holds texts of one token length, unpadded).
     #[arg(long, default_value_t = 8192)]
     batch_tokens: usize,
     /// Embedding model for every language (a model name from `lede models list`, or a local HF-layout folder).

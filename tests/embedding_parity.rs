@@ -184,3 +184,55 @@ fn long_text_is_windowed_not_cut() {
     let empty = &e5.embed(&["  "], TextKind::Passage).unwrap()[0];
     assert!(empty.iter().all(|x| *x == 0.0));
 }
+
+#[test]
+fn a_vector_is_the_same_bits_whatever_shares_its_batch() {
+    // Shards, chunk sizes and token budgets put a text in different company; its vector (and so
+    // every score and the output bytes) must not change in the last bit because of that. Short
+    // texts (keyword candidates) in small batches were the cases that did.
+    let model = load("multilingual-e5-small", 8192);
+    let samples = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/samples/articles.jsonl"
+    ))
+    .unwrap();
+    let words: Vec<&str> = samples
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| w.len() > 2)
+        .take(400)
+        .collect();
+    // 1- to 4-word phrases and a few sentences, in a fixed pseudo-random mix.
+    let mut texts: Vec<String> = (0..150)
+        .map(|i| words[(i * 7) % (words.len() - 4)..][..1 + i % 4].join(" "))
+        .collect();
+    texts.push("Heightened tension between authoritarian powers and the democratic world creates favourable conditions.".into());
+    texts.push("Nowa linia tramwajowa połączy Nowy Dwór z centrum.".into());
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let alone: Vec<Vec<f32>> = texts
+        .iter()
+        .map(|t| model.embed(&[t], TextKind::Passage).unwrap().remove(0))
+        .collect();
+    for budget in [8192, 512, 64] {
+        let model = load("multilingual-e5-small", budget);
+        // All together, then every third one (other batch mates, other positions).
+        let together = model.embed(&texts, TextKind::Passage).unwrap();
+        let some: Vec<&str> = texts.iter().copied().skip(1).step_by(3).collect();
+        let thinned = model.embed(&some, TextKind::Passage).unwrap();
+        for (i, text) in texts.iter().enumerate() {
+            assert!(
+                together[i] == alone[i],
+                "budget {budget}: the vector of {text:?} changed with its batch mates"
+            );
+        }
+        for (j, text) in some.iter().enumerate() {
+            assert!(thinned[j] == alone[1 + 3 * j], "budget {budget}: {text:?}");
+        }
+        // Two short texts of one length: the smallest batch there is.
+        let pair = model.embed(&["NATO", "Japan"], TextKind::Passage).unwrap();
+        let single = |t: &str| model.embed(&[t], TextKind::Passage).unwrap().remove(0);
+        assert!(
+            pair[0] == single("NATO") && pair[1] == single("Japan"),
+            "budget {budget}"
+        );
+    }
+}
