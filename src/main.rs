@@ -82,16 +82,42 @@ enum ModelsAction {
     Verify { names: Vec<String> },
 }
 
+/// Which record fields hold the id, title and body; shared by every command that reads articles.
+#[derive(Args)]
+struct FieldArgs {
+    /// Field holding the record id (dotted paths allowed). Default: id, guid, slug.
+    #[arg(long)]
+    id_field: Option<String>,
+    /// Field holding the title. Default: title, headline.
+    #[arg(long)]
+    title_field: Option<String>,
+    /// Field holding the body (HTML or text). Default: body, text, content, articleBody.
+    #[arg(long)]
+    text_field: Option<String>,
+}
+
+impl FieldArgs {
+    fn field_map(&self) -> FieldMap {
+        let mut fields = FieldMap::default();
+        if let Some(f) = &self.id_field {
+            fields.id = vec![f.clone()];
+        }
+        if let Some(f) = &self.title_field {
+            fields.title = vec![f.clone()];
+        }
+        if let Some(f) = &self.text_field {
+            fields.text = vec![f.clone()];
+        }
+        fields
+    }
+}
+
 #[derive(Args)]
 struct SegmentArgs {
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
-    #[arg(long)]
-    id_field: Option<String>,
-    #[arg(long)]
-    title_field: Option<String>,
-    #[arg(long)]
-    text_field: Option<String>,
+    #[command(flatten)]
+    fields: FieldArgs,
 }
 
 #[derive(Args)]
@@ -107,12 +133,8 @@ struct MergeArgs {
     output: Option<PathBuf>,
     #[arg(long, default_value = "lede")]
     output_key: String,
-    #[arg(long)]
-    id_field: Option<String>,
-    #[arg(long)]
-    title_field: Option<String>,
-    #[arg(long)]
-    text_field: Option<String>,
+    #[command(flatten)]
+    fields: FieldArgs,
 }
 
 #[derive(Args)]
@@ -137,15 +159,8 @@ struct EnrichArgs {
     /// Key of the object lede adds to every record.
     #[arg(long, default_value = "lede")]
     output_key: String,
-    /// Field holding the record id (dotted paths allowed). Default: id, guid, slug.
-    #[arg(long)]
-    id_field: Option<String>,
-    /// Field holding the title. Default: title, headline.
-    #[arg(long)]
-    title_field: Option<String>,
-    /// Field holding the body (HTML or text). Default: body, text, content, articleBody.
-    #[arg(long)]
-    text_field: Option<String>,
+    #[command(flatten)]
+    fields: FieldArgs,
     /// Recompute every article, even those whose enrichment for this content and config is already
     /// in the input, the output file or an interrupted run's journal.
     #[arg(long)]
@@ -405,8 +420,8 @@ fn temporary(e: anyhow::Error) -> anyhow::Error {
 }
 
 fn merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
-    let fields = field_map(args.id_field, args.title_field, args.text_field);
-    let open_inputs = || -> anyhow::Result<input::Records> {
+    let fields = args.fields.field_map();
+    let input_records = || -> anyhow::Result<input::Records> {
         let mut inputs = Vec::new();
         for path in &args.inputs {
             anyhow::ensure!(
@@ -421,8 +436,14 @@ fn merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
         Ok(Box::new(inputs.into_iter().flatten()))
     };
     let merge_into = |out: &mut dyn Write| -> anyhow::Result<shard::MergeReport> {
-        shard::merge(open_inputs()?, &args.shards, &fields, &args.output_key, out)
-            .map_err(|e| anyhow::anyhow!(e))
+        shard::merge(
+            input_records()?,
+            &args.shards,
+            &fields,
+            &args.output_key,
+            out,
+        )
+        .map_err(|e| anyhow::anyhow!(e))
     };
     let report = match &args.output {
         Some(path) => {
@@ -458,23 +479,9 @@ fn merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn field_map(id: Option<String>, title: Option<String>, text: Option<String>) -> FieldMap {
-    let mut fields = FieldMap::default();
-    if let Some(f) = id {
-        fields.id = vec![f];
-    }
-    if let Some(f) = title {
-        fields.title = vec![f];
-    }
-    if let Some(f) = text {
-        fields.text = vec![f];
-    }
-    fields
-}
-
 fn segment(args: SegmentArgs) -> anyhow::Result<ExitCode> {
     use lede::language::LanguageDetector;
-    let fields = field_map(args.id_field, args.title_field, args.text_field);
+    let fields = args.fields.field_map();
     let detector = LinguaDetector::new(LinguaOptions::default());
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut failed = 0;
@@ -558,11 +565,7 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
             .ok();
         lede::embed::limit_model_threads(n);
     }
-    let fields = field_map(
-        args.id_field.clone(),
-        args.title_field.clone(),
-        args.text_field.clone(),
-    );
+    let fields = args.fields.field_map();
     let inputs = if args.filter {
         anyhow::ensure!(
             args.inputs.iter().all(|p| p == Path::new("-")),
