@@ -2,13 +2,16 @@
 //!
 //! The library owns every stage (one module and one trait per stage); the `lede` binary owns flags,
 //! I/O, progress and exit codes.
+pub mod changes;
 pub mod embed;
 pub mod enrich;
 pub mod error;
 pub mod html;
 pub mod input;
+pub mod jsonld;
 pub mod keywords;
 pub mod language;
+pub mod markdown;
 pub mod models;
 pub mod output;
 pub mod segment;
@@ -16,5 +19,6 @@ pub mod shard;
 pub mod state;
 pub mod summary;
 pub mod topics;
+pub mod wxr;
 
 pub use error::{Error, Result};
