@@ -487,13 +487,19 @@ impl Enricher {
 
     fn prepare(&self, raw: RawRecord, with_keywords: bool, reuse: Reuse) -> Step {
         let origin = raw.origin.0;
+        let source = raw.source;
         let mut record = match raw.record {
             Ok(r) => r,
             Err(e) => return Step::Done(Outcome::unreadable(origin, e)),
         };
         // The record as the user gave it, without lede's own earlier output.
         let previous = record.shift_remove(&self.options.output_key);
-        let article = to_article_within(&record, &self.options.fields, self.options.max_body_bytes);
+        let article = to_article_within(
+            &record,
+            &self.options.fields,
+            self.options.max_body_bytes,
+            &source,
+        );
         if let Ok(a) = &article {
             if let Some(earlier) = self.reusable(a, previous.as_ref(), reuse) {
                 let changed = previous.as_ref() != Some(&earlier);
@@ -564,6 +570,26 @@ impl Enricher {
                 })
                 .collect()
         }))
+    }
+
+    /// `--check`: which records hold no current enrichment, without computing any (no model work).
+    /// A stale record comes back with `changed` set and no output; a current one as `enrich_chunk`
+    /// would give it (reused).
+    pub fn check_chunk(&self, chunk: Vec<RawRecord>, reuse: Reuse) -> Vec<Outcome> {
+        chunk
+            .into_par_iter()
+            .map(|r| match self.prepare(r, false, reuse) {
+                Step::Done(outcome) => outcome,
+                Step::Pending(p) => Outcome {
+                    id: p.article.as_ref().ok().map(|a| a.id.clone()),
+                    error: p.article.err(),
+                    origin: p.origin,
+                    output: None,
+                    reused: false,
+                    changed: true,
+                },
+            })
+            .collect()
     }
 
     fn timed<T>(&self, stage: &'static str, work: impl FnOnce() -> T) -> T {

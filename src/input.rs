@@ -2,6 +2,7 @@
 //! into an `Article` through a field mapping. Records are yielded one at a time, with where they came
 //! from, so a bad one is reported by name and the rest go on.
 use crate::html::html_to_text;
+use crate::markdown::MarkdownOptions;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -26,39 +27,73 @@ pub struct RawRecord {
     /// A JSONL line that is not a JSON object, as given (lossy where it is not UTF-8), so that a
     /// filter can hand it back with its error instead of dropping it.
     pub unparsed: Option<String>,
+    pub source: Source,
+}
+
+impl RawRecord {
+    pub fn new(origin: Origin, record: Result<Map<String, Value>, String>) -> RawRecord {
+        RawRecord {
+            origin,
+            record,
+            unparsed: None,
+            source: Source::default(),
+        }
+    }
+}
+
+/// What a record's file says about it beyond its fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Source {
+    /// The body is Markdown (a `.md` file), not HTML or text.
+    pub markdown: bool,
+    /// The id when the record has none of its own: a Markdown file's path, stable across edits.
+    pub fallback_id: Option<String>,
 }
 
 pub type Records = Box<dyn Iterator<Item = RawRecord> + Send>;
 
-/// Opens an input: `-` for stdin, a directory of `.json` files, or a JSONL / JSON-array file (told
-/// apart by the first non-blank byte). Fails only when the input itself cannot be opened.
+/// Opens an input: `-` for stdin, a directory (its `.json` files, and its Markdown files at any
+/// depth), or a JSONL / JSON-array / `.json` / Markdown file. Fails only when the input itself cannot
+/// be opened.
 pub fn open(path: &Path) -> std::io::Result<Records> {
+    open_with(path, &MarkdownOptions::default())
+}
+
+/// `open`, reading Markdown files as `markdown` says.
+pub fn open_with(path: &Path, markdown: &MarkdownOptions) -> std::io::Result<Records> {
     if path == Path::new("-") {
         return Ok(from_reader("stdin".to_string(), Box::new(std::io::stdin())));
     }
     if path.is_dir() {
-        let files = json_files(path)?;
+        let files = input_files(path)?;
+        let markdown = markdown.clone();
         return Ok(Box::new(
-            files.into_iter().flat_map(|p| open_file_when_read(p).1),
+            files
+                .into_iter()
+                .flat_map(move |p| open_file_when_read(p, &markdown).1),
         ));
     }
-    Ok(open_file(path)?.1)
+    Ok(open_file_with(path, markdown)?.1)
 }
 
 /// A file of a folder, opened only when its records are asked for (a folder of 50,000 files must not
 /// hold 50,000 files open or in memory). A file that cannot be opened is one error record; its layout
 /// is then unknown (`None`).
-pub fn open_file_when_read(path: PathBuf) -> (Option<Layout>, Records) {
-    match open_file(&path) {
+pub fn open_file_when_read(
+    file: FolderFile,
+    markdown: &MarkdownOptions,
+) -> (Option<Layout>, Records) {
+    let failed = |path: &Path, error: String| {
+        let raw = RawRecord::new(Origin(path.display().to_string()), Err(error));
+        (None, Box::new(std::iter::once(raw)) as Records)
+    };
+    let path = match file {
+        Ok(path) => path,
+        Err((path, why)) => return failed(&path, why),
+    };
+    match open_file_with(&path, markdown) {
         Ok((layout, records)) => (Some(layout), records),
-        Err(e) => {
-            let raw = RawRecord {
-                origin: Origin(path.display().to_string()),
-                record: Err(e.to_string()),
-                unparsed: None,
-            };
-            (None, Box::new(std::iter::once(raw)))
-        }
+        Err(e) => failed(&path, e.to_string()),
     }
 }
 
@@ -71,11 +106,23 @@ pub enum Layout {
     Array,
     /// One record: a `.json` file holding a single object (pretty-printed or not).
     Object,
+    /// One record: a Markdown file with front matter.
+    Markdown,
+    /// A WordPress export (WXR, `.xml`): one record per post or page.
+    Wxr,
 }
 
 /// Opens one file: a JSON array (first non-blank byte `[`), one object (a `.json` file starting
-/// with `{`), or JSONL.
+/// with `{`), a Markdown file (`.md`, `.markdown`), a WordPress export (`.xml`), or JSONL.
 pub fn open_file(path: &Path) -> std::io::Result<(Layout, Records)> {
+    open_file_with(path, &MarkdownOptions::default())
+}
+
+/// `open_file`, reading a Markdown file as `markdown` says.
+pub fn open_file_with(
+    path: &Path,
+    markdown: &MarkdownOptions,
+) -> std::io::Result<(Layout, Records)> {
     let layout = layout_of(path)?;
     let name = path.display().to_string();
     let records: Records = match layout {
@@ -90,19 +137,63 @@ pub fn open_file(path: &Path) -> std::io::Result<(Layout, Records)> {
                 Ok(t) => parse_object(t.trim_start_matches('\u{feff}')),
                 Err(e) => Err(format!("invalid UTF-8 at byte {}", e.valid_up_to())),
             };
-            let raw = RawRecord {
-                origin: Origin(name),
-                record,
-                unparsed: None,
+            Box::new(std::iter::once(RawRecord::new(Origin(name), record)))
+        }
+        Layout::Markdown => {
+            let record = crate::markdown::read_record(&fs::read(path)?, markdown);
+            let mut raw = RawRecord::new(Origin(name), record);
+            raw.source = Source {
+                markdown: true,
+                fallback_id: Some(path_id(path)),
             };
             Box::new(std::iter::once(raw))
+        }
+        Layout::Wxr => {
+            let records: Vec<RawRecord> = match crate::wxr::read_posts(&name, &fs::read(path)?) {
+                Ok(posts) => posts
+                    .into_iter()
+                    .map(|p| RawRecord::new(Origin(p.origin), p.record))
+                    .collect(),
+                Err(why) => vec![RawRecord::new(
+                    Origin(name),
+                    Err(format!("not a WordPress export (WXR): {why}")),
+                )],
+            };
+            Box::new(records.into_iter())
         }
     };
     Ok((layout, records))
 }
 
+/// A path as an id: as given, `/`-separated, without `./`, so `content/a.md` names the same
+/// article whether the run was given the folder or the file.
+fn path_id(path: &Path) -> String {
+    let parts: Vec<String> = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.join("/").replace("//", "/")
+}
+
+fn is_markdown(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("md") || x.eq_ignore_ascii_case("markdown"))
+}
+
 /// The layout of a file, from its first non-blank byte (after a BOM) and its extension.
 pub fn layout_of(path: &Path) -> std::io::Result<Layout> {
+    if is_markdown(path) {
+        fs::File::open(path)?;
+        return Ok(Layout::Markdown);
+    }
+    if path
+        .extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("xml"))
+    {
+        fs::File::open(path)?;
+        return Ok(Layout::Wxr);
+    }
     let mut head = Vec::with_capacity(4096);
     fs::File::open(path)?.take(1 << 20).read_to_end(&mut head)?;
     let head = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&head);
@@ -124,18 +215,68 @@ pub fn layout_of(path: &Path) -> std::io::Result<Layout> {
     })
 }
 
-/// The `.json` files of a folder, in file-name order (stable across runs and machines).
-pub fn json_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_file()
-                && p.extension()
-                    .is_some_and(|x| x.eq_ignore_ascii_case("json"))
-        })
-        .collect();
-    files.sort();
-    Ok(files)
+/// A file of a folder, or a path the folder holds that must not be read, with why.
+pub type FolderFile = Result<PathBuf, (PathBuf, String)>;
+
+/// The files a folder stands for, in path order (stable across runs and machines): its `.json` files,
+/// and its Markdown files at any depth (a static site's content tree). Hidden entries (`.git`) are
+/// skipped. A symlink is followed only when it stays inside the folder; one that leads out of it
+/// comes back as an error, so it is reported and never read or written.
+pub fn input_files(dir: &Path) -> std::io::Result<Vec<FolderFile>> {
+    let root = fs::canonicalize(dir)?;
+    let mut out = Vec::new();
+    let mut pending = vec![(dir.to_path_buf(), true)];
+    while let Some((folder, top)) = pending.pop() {
+        for entry in fs::read_dir(&folder)? {
+            let path = entry?.path();
+            let hidden = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            if hidden {
+                continue;
+            }
+            let meta = fs::symlink_metadata(&path)?;
+            if meta.is_dir() {
+                pending.push((path, false));
+                continue;
+            }
+            let wanted = is_markdown(&path)
+                || (top
+                    && path
+                        .extension()
+                        .is_some_and(|x| x.eq_ignore_ascii_case("json")));
+            if !wanted {
+                continue;
+            }
+            if meta.file_type().is_symlink() {
+                match fs::canonicalize(&path) {
+                    Ok(target) if target.starts_with(&root) && target.is_file() => {}
+                    Ok(target) => {
+                        let why = format!(
+                            "a symlink to {}, outside {}: not followed",
+                            target.display(),
+                            dir.display()
+                        );
+                        out.push(Err((path, why)));
+                        continue;
+                    }
+                    Err(e) => {
+                        out.push(Err((path, format!("a broken symlink: {e}"))));
+                        continue;
+                    }
+                }
+            }
+            out.push(Ok(path));
+        }
+    }
+    out.sort_by(|a, b| {
+        let path = |f: &FolderFile| match f {
+            Ok(p) => p.clone(),
+            Err((p, _)) => p.clone(),
+        };
+        path(a).cmp(&path(b))
+    });
+    Ok(out)
 }
 
 /// Records from any reader (a file, stdin, bytes in memory), told apart as `open` does.
@@ -148,6 +289,7 @@ pub fn from_reader(name: String, reader: Box<dyn Read + Send>) -> Records {
                 origin: Origin(name),
                 record: Err(e.to_string()),
                 unparsed: None,
+                source: Source::default(),
             }))
         }
     };
@@ -158,6 +300,7 @@ pub fn from_reader(name: String, reader: Box<dyn Read + Send>) -> Records {
                 origin: Origin(name),
                 record: Err(e.to_string()),
                 unparsed: None,
+                source: Source::default(),
             }));
         }
         return Box::new(json_array(&name, &bytes).into_iter());
@@ -191,6 +334,7 @@ impl Iterator for JsonLines {
                         origin,
                         record: Err(format!("read error: {e}")),
                         unparsed: None,
+                        source: Source::default(),
                     });
                 }
             }
@@ -208,6 +352,7 @@ impl Iterator for JsonLines {
                         origin,
                         record,
                         unparsed,
+                        source: Source::default(),
                     });
                 }
             };
@@ -225,6 +370,7 @@ impl Iterator for JsonLines {
                 origin,
                 record,
                 unparsed,
+                source: Source::default(),
             });
         }
     }
@@ -263,6 +409,7 @@ fn json_array(name: &str, bytes: &[u8]) -> Vec<RawRecord> {
                 origin: Origin(name.to_string()),
                 record,
                 unparsed: None,
+                source: Source::default(),
             }];
         }
     };
@@ -293,6 +440,7 @@ fn json_array(name: &str, bytes: &[u8]) -> Vec<RawRecord> {
                 origin,
                 record,
                 unparsed: None,
+                source: Source::default(),
             }
         })
         .collect();
@@ -305,6 +453,7 @@ fn json_array(name: &str, bytes: &[u8]) -> Vec<RawRecord> {
                 "malformed JSON array after {n} records (those were read): {e}"
             )),
             unparsed: None,
+            source: Source::default(),
         });
     }
     records
@@ -422,11 +571,19 @@ fn derived_id(content_hash: &str) -> String {
     content_hash[..7 + 16].to_string()
 }
 
-/// The id `to_article` would give the record, without cleaning its text: its own id, else one
-/// derived from its content; `None` when it has neither a usable id nor a text field.
-pub fn article_id(record: &Map<String, Value>, fields: &FieldMap) -> Option<String> {
+/// The id `to_article` would give the record, without cleaning its text: its own id, else its
+/// file's (Markdown), else one derived from its content; `None` when it has neither a usable id nor
+/// a text field.
+pub fn article_id(
+    record: &Map<String, Value>,
+    fields: &FieldMap,
+    source: &Source,
+) -> Option<String> {
     if let Ok(Some(id)) = given_id(record, fields) {
         return Some(id);
+    }
+    if let Some(id) = &source.fallback_id {
+        return Some(id.clone());
     }
     let (_, body) = string_field(record, &fields.text, "text").ok()??;
     let title = string_field(record, &fields.title, "title")
@@ -439,7 +596,7 @@ pub fn article_id(record: &Map<String, Value>, fields: &FieldMap) -> Option<Stri
 
 /// Builds the article from a record. Errors name the field and the problem.
 pub fn to_article(record: &Map<String, Value>, fields: &FieldMap) -> Result<Article, String> {
-    to_article_within(record, fields, usize::MAX)
+    to_article_within(record, fields, usize::MAX, &Source::default())
 }
 
 /// `to_article`, refusing a body longer than `max_body_bytes` before any work is spent on it.
@@ -447,6 +604,7 @@ pub fn to_article_within(
     record: &Map<String, Value>,
     fields: &FieldMap,
     max_body_bytes: usize,
+    source: &Source,
 ) -> Result<Article, String> {
     let (path, raw_body) = string_field(record, &fields.text, "text")?
         .ok_or_else(|| format!("no text field (looked for {})", fields.text.join(", ")))?;
@@ -460,15 +618,21 @@ pub fn to_article_within(
         .map(|(_, t)| t)
         .unwrap_or_default();
     let content_hash = content_hash(&raw_title, &raw_body);
-    let (id, id_derived) = match given_id(record, fields)? {
-        Some(id) => (id, false),
-        None => (derived_id(&content_hash), true),
+    let (id, id_derived) = match (given_id(record, fields)?, &source.fallback_id) {
+        (Some(id), _) => (id, false),
+        (None, Some(id)) => (id.clone(), false),
+        (None, None) => (derived_id(&content_hash), true),
+    };
+    let body = if source.markdown {
+        html_to_text(&crate::markdown::to_html(&raw_body))
+    } else {
+        html_to_text(&raw_body)
     };
     Ok(Article {
         id,
         id_derived,
         title: html_to_text(&raw_title).replace("\n\n", " "),
-        body: html_to_text(&raw_body),
+        body,
         content_hash,
     })
 }

@@ -9,6 +9,7 @@ use lede::enrich::{
 use lede::input::{self, FieldMap, Layout, RawRecord};
 use lede::keywords::KeywordOptions;
 use lede::language::{LinguaDetector, LinguaOptions};
+use lede::markdown::{FrontMatterKeys, MarkdownOptions};
 use lede::models::{self, PipWheels, Status, Store};
 use lede::output::{AtomicFile, InPlace, OutputDir};
 use lede::shard::{self, Shard};
@@ -16,7 +17,7 @@ use lede::state::{DuplicateIds, EarlierOutputs, Journal};
 use lede::summary::abstractive::{AbstractiveOptions, AbstractiveSummarizer, LongInput};
 use lede::summary::extractive::ExtractiveOptions;
 use lede::topics::{Taxonomy, TopicOptions};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -49,8 +50,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Enrich articles: JSONL, a JSON array, a folder of .json files, or `-` for stdin.
-    Enrich(EnrichArgs),
+    /// Enrich articles: JSONL, a JSON array, .json files, Markdown with front matter, a WordPress
+    /// export (WXR), folders of them, or `-` for stdin.
+    Enrich(Box<EnrichArgs>),
     /// Combine the `-o` outputs of `enrich --shard 0/N .. N-1/N` into the output one run would have
     /// written: input order, byte for byte, every article exactly once.
     Merge(MergeArgs),
@@ -139,9 +141,37 @@ struct MergeArgs {
 
 #[derive(Args)]
 struct EnrichArgs {
-    /// Input files or folders; `-` reads stdin.
-    #[arg(required_unless_present = "filter")]
+    /// Input files or folders; `-` reads stdin. A folder stands for its `.json` files and its
+    /// Markdown files (`.md`, `.markdown`, at any depth); a `.xml` file is a WordPress export (WXR).
+    #[arg(required_unless_present_any = ["filter", "files_from"])]
     inputs: Vec<PathBuf>,
+    /// CI: only the input files changed since this git revision (committed since, staged, unstaged
+    /// or new); others are not even read.
+    #[arg(long, value_name = "REV")]
+    changed_since: Option<String>,
+    /// CI: also process the files listed here, one path per line (`-`: stdin), such as the output
+    /// of `git diff --name-only`; deleted files and files that are not articles are skipped.
+    #[arg(long, value_name = "FILE", conflicts_with = "filter")]
+    files_from: Option<PathBuf>,
+    /// CI: compute without writing. Lists on stdout the files whose enrichment is missing or stale
+    /// (content, models or options changed since) and exits 1; exits 0 when every one is current.
+    /// No model work is done, so it takes seconds.
+    #[arg(long, conflicts_with_all = ["output", "output_dir", "in_place", "filter", "shard", "force"])]
+    check: bool,
+    /// Markdown front matter: where each part of the enrichment goes, `PART=KEY` (repeatable), PART
+    /// one of summary, keywords, topics, language, provenance; an empty KEY leaves the part out
+    /// (`topics=`). Default: summary=description keywords=keywords topics=tags language=lang
+    /// provenance=<--output-key>.
+    #[arg(long, value_name = "PART=KEY")]
+    front_matter: Vec<String>,
+    /// Replace what editors wrote, too: a hand-written description or tags in front matter, a
+    /// WordPress excerpt or tags. Without it lede only fills empty fields and updates its own values.
+    #[arg(long)]
+    overwrite: bool,
+    /// Output format for stdout / `-o`: `jsonl` (each record with its enrichment) or `jsonld`
+    /// (each article as a schema.org NewsArticle, one per line).
+    #[arg(long, value_enum, default_value = "jsonl", conflicts_with_all = ["in_place", "output_dir"])]
+    format: OutputFormat,
     /// Only the articles of shard K of N (`K/N`, K from 0), chosen by a stable hash of the article
     /// id, so re-runs and a growing archive keep each article in its shard. `env/N` takes K from
     /// $JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs). Combine shard outputs with `lede merge`.
@@ -296,6 +326,12 @@ struct EnrichArgs {
     quiet: bool,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OutputFormat {
+    Jsonl,
+    Jsonld,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let store = Store::new(
@@ -304,7 +340,7 @@ fn main() -> ExitCode {
             .unwrap_or_else(models::default_models_dir),
     );
     let result = match cli.command {
-        Command::Enrich(args) => enrich(&store, args),
+        Command::Enrich(args) => enrich(&store, *args),
         Command::Merge(args) => merge(args),
         Command::Segment(args) => segment(args),
         Command::Models { action } => models_command(&store, action),
@@ -489,7 +525,9 @@ fn segment(args: SegmentArgs) -> anyhow::Result<ExitCode> {
         for raw in
             input::open(path).with_context(|| format!("cannot read input {}", path.display()))?
         {
-            let article = raw.record.and_then(|r| input::to_article(&r, &fields));
+            let article = raw
+                .record
+                .and_then(|r| input::to_article_within(&r, &fields, usize::MAX, &raw.source));
             let article = match article {
                 Ok(a) => a,
                 Err(e) => {
@@ -573,7 +611,43 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
         );
         vec![PathBuf::from("-")]
     } else {
-        args.inputs.clone()
+        let mut inputs = args.inputs.clone();
+        if let Some(list) = &args.files_from {
+            let text = if list == Path::new("-") {
+                std::io::read_to_string(std::io::stdin()).context("cannot read the file list")?
+            } else {
+                std::fs::read_to_string(list)
+                    .with_context(|| format!("cannot read {}", list.display()))?
+            };
+            let (files, skipped) = lede::changes::read_file_list(&text);
+            if !skipped.is_empty() && !args.quiet {
+                eprintln!(
+                    "lede: {} listed paths skipped (deleted, or not .md/.json/.jsonl/.xml articles)",
+                    skipped.len()
+                );
+            }
+            inputs.extend(files);
+        }
+        inputs
+    };
+    let only = match &args.changed_since {
+        Some(rev) => Some(
+            lede::changes::changed_since(rev, Path::new(".")).map_err(|e| anyhow::anyhow!(e))?,
+        ),
+        None => None,
+    };
+    let mut keys = FrontMatterKeys {
+        provenance: args.output_key.clone(),
+        ..FrontMatterKeys::default()
+    };
+    for spec in &args.front_matter {
+        keys.set(spec)
+            .map_err(|e| anyhow::anyhow!("--front-matter {spec}: {e}"))?;
+    }
+    let markdown = MarkdownOptions {
+        keys,
+        overwrite: args.overwrite,
+        in_place: args.in_place || args.check,
     };
     let shard = match &args.shard {
         Some(spec) => Some(
@@ -582,7 +656,12 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
-    let records = open_inputs(&inputs, args.in_place)?;
+    let back_to_files = if args.check {
+        Some("--check")
+    } else {
+        args.in_place.then_some("--in-place")
+    };
+    let records = open_inputs(&inputs, back_to_files, &markdown, only.as_ref())?;
     let records: Box<dyn Iterator<Item = FileRecord>> = match shard {
         Some(shard) => {
             let fields = fields.clone();
@@ -727,8 +806,10 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
     let interrupted = stop_on_signal();
     let load_seconds = loading.elapsed().as_secs_f64();
     let started = std::time::Instant::now();
-    let target = if args.in_place {
-        Target::InPlace(InPlace::new())
+    let target = if args.check {
+        Target::Check(Check::default())
+    } else if args.in_place {
+        Target::InPlace(InPlace::new(markdown.clone(), &key))
     } else if let Some(dir) = &args.output_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         Target::Dir(OutputDir {
@@ -744,6 +825,7 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
             None => Target::Stdout(BufWriter::new(std::io::stdout().lock())),
         }
     };
+    let jsonld = (args.format == OutputFormat::Jsonld).then(|| (key.clone(), fields.clone()));
     let (mut run, earlier) = Run::start(target, &args, &key)?;
     let reuse = Reuse {
         own: !args.force,
@@ -761,7 +843,11 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
         let (files, mut chunk): (Vec<_>, Vec<RawRecord>) =
             records.by_ref().take(args.chunk_size.max(1)).unzip();
         let unparsed: Vec<Option<String>> = chunk.iter_mut().map(|r| r.unparsed.take()).collect();
-        let mut outcomes = enricher.enrich_chunk(chunk, reuse)?;
+        let mut outcomes = if args.check {
+            enricher.check_chunk(chunk, reuse)
+        } else {
+            enricher.enrich_chunk(chunk, reuse)?
+        };
         for outcome in &mut outcomes {
             duplicates.check(outcome, &key);
         }
@@ -780,7 +866,8 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
                 run.write_unreadable(outcome, unparsed, &key)
                     .map_err(temporary)?;
             } else {
-                run.write(outcome, file.as_deref()).map_err(temporary)?;
+                run.write(outcome, file.as_deref(), jsonld.as_ref())
+                    .map_err(temporary)?;
             }
             counts.add(outcome);
             if let (Some(e), false) = (&outcome.error, args.quiet) {
@@ -812,6 +899,8 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_INTERRUPTED));
     }
     let report = run.finish().map_err(temporary)?;
+    counts.failed += report.failed_files;
+    let stale = report.stale_files;
     if let Some(path) = &args.timings {
         let mut timings = enricher.timings();
         timings["load_seconds"] = serde_json::json!(load_seconds);
@@ -825,14 +914,40 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
         eprintln!("lede: warning: the input holds no records");
     }
     if !args.quiet {
-        for line in report {
+        for line in report.lines {
             eprintln!("lede: {line}");
         }
-        eprintln!(
-            "lede: {} in {secs:.2}s ({:.1} records/s)",
-            counts,
-            counts.total() as f64 / secs.max(1e-9)
-        );
+        if args.check {
+            eprintln!(
+                "lede: {} records: {} current, {} stale, {} failed ({secs:.2}s)",
+                counts.total(),
+                counts.reused,
+                counts.enriched,
+                counts.failed
+            );
+        } else {
+            eprintln!(
+                "lede: {} in {secs:.2}s ({:.1} records/s)",
+                counts,
+                counts.total() as f64 / secs.max(1e-9)
+            );
+        }
+    }
+    if args.check {
+        // Like `cargo fmt --check`: the files are the output, the status is the verdict.
+        if stale > 0 {
+            eprintln!(
+                "lede: {stale} file{} with missing or stale enrichment: run the same command \
+                 with --in-place instead of --check to update {}",
+                if stale == 1 { "" } else { "s" },
+                if stale == 1 { "it" } else { "them" }
+            );
+        } else if !args.quiet {
+            eprintln!("lede: every file's enrichment is current");
+        }
+        if stale > 0 {
+            return Ok(ExitCode::from(EXIT_SOME_FAILED));
+        }
     }
     // A filter's bad records are in its output lines; a non-zero exit would only make an engine
     // retry a task that fails the same way every time.
@@ -854,10 +969,15 @@ fn progress_bar(inputs: &[PathBuf], quiet: bool, count_total: bool) -> ProgressB
             return None;
         }
         if path.is_dir() {
-            return Some(sum + input::json_files(path).ok()?.len() as u64);
+            return Some(sum + input::input_files(path).ok()?.len() as u64);
         }
-        if path == Path::new("-") || input::layout_of(path).ok()? != Layout::Lines {
+        if path == Path::new("-") {
             return None;
+        }
+        match input::layout_of(path).ok()? {
+            Layout::Lines => {}
+            Layout::Object | Layout::Markdown => return Some(sum + 1),
+            Layout::Array | Layout::Wxr => return None,
         }
         // Streamed: the file may be far larger than memory should hold.
         let mut reader = std::io::BufReader::new(std::fs::File::open(path).ok()?);
@@ -884,40 +1004,62 @@ fn progress_bar(inputs: &[PathBuf], quiet: bool, count_total: bool) -> ProgressB
     bar
 }
 
-/// A record, and for `--in-place` the file it goes back to.
+/// A record, and for `--in-place` / `--check` the file it goes back to.
 type FileRecord = (Option<Arc<(PathBuf, Layout)>>, RawRecord);
 
-/// Every input's records in order. For `--in-place` each comes tagged with its file (a folder
-/// stands for its `.json` files), and stdin is refused: there is nothing to write back to.
+/// Every input's records in order; with `only` (from `--changed-since`), just the files in that set.
+/// With `back_to_files` (the flag that asks for it) each record comes tagged with its file (a folder
+/// stands for its files), and stdin is refused: there is nothing to write back to.
 fn open_inputs(
     inputs: &[PathBuf],
-    in_place: bool,
+    back_to_files: Option<&str>,
+    markdown: &MarkdownOptions,
+    only: Option<&BTreeSet<PathBuf>>,
 ) -> anyhow::Result<Box<dyn Iterator<Item = FileRecord>>> {
+    let wanted =
+        |path: &Path| only.is_none_or(|set| path.canonicalize().is_ok_and(|p| set.contains(&p)));
+    let tag_files = back_to_files.is_some();
     let mut sources: Vec<Box<dyn Iterator<Item = FileRecord>>> = Vec::new();
     for path in inputs {
         let cannot = || format!("cannot read input {}", path.display());
-        if !in_place {
-            let records = input::open(path).with_context(cannot)?;
+        if path == Path::new("-") {
+            if let Some(flag) = back_to_files {
+                anyhow::bail!("{flag} needs files or folders, not stdin");
+            }
+            anyhow::ensure!(
+                only.is_none(),
+                "--changed-since needs files or folders, not stdin"
+            );
+            let records = input::open_with(path, markdown).with_context(cannot)?;
             sources.push(Box::new(records.map(|r| (None, r))));
             continue;
         }
-        anyhow::ensure!(
-            path != Path::new("-"),
-            "--in-place needs files or folders, not stdin"
-        );
         if !path.is_dir() {
-            let (layout, records) = input::open_file(path).with_context(cannot)?;
-            let tag = Arc::new((path.clone(), layout));
-            sources.push(Box::new(records.map(move |r| (Some(tag.clone()), r))));
+            if !wanted(path) {
+                continue;
+            }
+            let (layout, records) = input::open_file_with(path, markdown).with_context(cannot)?;
+            let tag = tag_files.then(|| Arc::new((path.clone(), layout)));
+            sources.push(Box::new(records.map(move |r| (tag.clone(), r))));
             continue;
         }
         // A folder's files are opened one at a time, as the run reaches them. One that cannot be
         // opened gives an error record, so it is reported and never rewritten.
-        let files = input::json_files(path).with_context(cannot)?;
-        sources.push(Box::new(files.into_iter().flat_map(|file| {
-            let (layout, records) = input::open_file_when_read(file.clone());
-            let tag = Arc::new((file, layout.unwrap_or(Layout::Object)));
-            records.map(move |r| (Some(tag.clone()), r))
+        let files = input::input_files(path).with_context(cannot)?;
+        let markdown = markdown.clone();
+        let files = files.into_iter().filter(move |f| match f {
+            Ok(p) => wanted(p),
+            Err((p, _)) => only.is_none() || wanted(p),
+        });
+        let files: Vec<_> = files.collect();
+        sources.push(Box::new(files.into_iter().flat_map(move |file| {
+            let path = match &file {
+                Ok(p) => p.clone(),
+                Err((p, _)) => p.clone(),
+            };
+            let (layout, records) = input::open_file_when_read(file, &markdown);
+            let tag = tag_files.then(|| Arc::new((path, layout.unwrap_or(Layout::Object))));
+            records.map(move |r| (tag.clone(), r))
         })));
     }
     Ok(Box::new(sources.into_iter().flatten()))
@@ -978,6 +1120,22 @@ enum Target {
     File(AtomicFile),
     InPlace(InPlace),
     Dir(OutputDir),
+    /// `--check`: nothing is written; files with a stale record are listed on stdout.
+    Check(Check),
+}
+
+/// `--check`'s findings: each file (or stdin record) with a missing or stale enrichment, once.
+#[derive(Default)]
+struct Check {
+    stale: Vec<String>,
+    seen: BTreeSet<String>,
+}
+
+/// What a finished run reports: lines for stderr, files that could not be written, stale files.
+struct Report {
+    lines: Vec<String>,
+    failed_files: usize,
+    stale_files: usize,
 }
 
 /// A run's output, with its journal (so a killed run resumes) and the earlier results it may reuse
@@ -998,7 +1156,7 @@ impl Run {
         let resumable = match &target {
             Target::File(f) => Some((f.target().to_path_buf(), true)),
             Target::InPlace(_) => args.inputs.first().map(|p| (p.clone(), false)),
-            Target::Stdout(_) | Target::Dir(_) => None,
+            Target::Stdout(_) | Target::Dir(_) | Target::Check(_) => None,
         };
         let mut run = Run {
             target,
@@ -1041,10 +1199,26 @@ impl Run {
         Ok((run, Some(Box::new(earlier))))
     }
 
-    fn write(&mut self, outcome: &Outcome, file: Option<&(PathBuf, Layout)>) -> anyhow::Result<()> {
+    fn write(
+        &mut self,
+        outcome: &Outcome,
+        file: Option<&(PathBuf, Layout)>,
+        jsonld: Option<&(String, FieldMap)>,
+    ) -> anyhow::Result<()> {
         match &mut self.target {
-            Target::Stdout(out) => write_line(out, outcome)?,
-            Target::File(out) => write_line(out, outcome)?,
+            Target::Stdout(out) => write_line(out, outcome, jsonld)?,
+            Target::File(out) => write_line(out, outcome, jsonld)?,
+            Target::Check(check) => {
+                if outcome.changed && outcome.error.is_none() {
+                    let name = file
+                        .map(|(path, _)| path.display().to_string())
+                        .unwrap_or_else(|| outcome.origin.clone());
+                    if check.seen.insert(name.clone()) {
+                        println!("{name}");
+                        check.stale.push(name);
+                    }
+                }
+            }
             Target::InPlace(in_place) => {
                 let (path, layout) = file.expect("in-place records know their file");
                 in_place
@@ -1098,9 +1272,11 @@ impl Run {
     }
 
     /// Puts the output in place and drops the journal; lines for the final report.
-    fn finish(mut self) -> anyhow::Result<Vec<String>> {
+    fn finish(mut self) -> anyhow::Result<Report> {
         let mut report = Vec::new();
+        let (mut failed_files, mut stale_files) = (0, 0);
         match self.target {
+            Target::Check(check) => stale_files = check.stale.len(),
             Target::Stdout(mut out) => out.flush()?,
             Target::File(file) => {
                 let target = file.target().to_path_buf();
@@ -1115,8 +1291,19 @@ impl Run {
                 ));
                 for (path, n) in &in_place.refused {
                     report.push(format!(
-                        "{}: not rewritten: {n} of its records could not be read (see above)",
+                        "{}: not rewritten: {n} of its records could not be read or enriched (see above)",
                         path.display()
+                    ));
+                }
+                for (path, why) in &in_place.failed {
+                    report.push(format!("{}: {why}", path.display()));
+                }
+                failed_files = in_place.failed.len();
+                for (path, keys) in &in_place.kept {
+                    report.push(format!(
+                        "{}: kept the editor's {} (--overwrite replaces them)",
+                        path.display(),
+                        keys.join(", ")
                     ));
                 }
             }
@@ -1132,7 +1319,11 @@ impl Run {
                 .remove()
                 .with_context(|| format!("cannot remove {}", path.display()))?;
         }
-        Ok(report)
+        Ok(Report {
+            lines: report,
+            failed_files,
+            stale_files,
+        })
     }
 
     /// Stopped early: stdout is flushed; the output file and the file in hand are left as they
@@ -1142,17 +1333,37 @@ impl Run {
             Target::Stdout(mut out) => out.flush()?,
             Target::File(file) => file.discard(),
             Target::InPlace(mut in_place) => in_place.abandon(),
-            Target::Dir(_) => {}
+            Target::Dir(_) | Target::Check(_) => {}
         }
         Ok(())
     }
 }
 
-fn write_line(out: &mut impl Write, outcome: &Outcome) -> anyhow::Result<()> {
-    if let Some(value) = &outcome.output {
-        serde_json::to_writer(&mut *out, value)?;
-        out.write_all(b"\n")?;
-    }
+/// One output line: the enriched record, or with `jsonld` (output key, fields) its NewsArticle;
+/// a record that could not be enriched has no NewsArticle (its error is on stderr).
+fn write_line(
+    out: &mut impl Write,
+    outcome: &Outcome,
+    jsonld: Option<&(String, FieldMap)>,
+) -> anyhow::Result<()> {
+    let Some(value) = &outcome.output else {
+        return Ok(());
+    };
+    let article;
+    let value = match (jsonld, value.as_object()) {
+        (Some((key, fields)), Some(record)) => {
+            match lede::jsonld::news_article(record, key, fields) {
+                Some(a) => {
+                    article = a;
+                    &article
+                }
+                None => return Ok(()),
+            }
+        }
+        _ => value,
+    };
+    serde_json::to_writer(&mut *out, value)?;
+    out.write_all(b"\n")?;
     Ok(())
 }
 

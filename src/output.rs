@@ -4,6 +4,7 @@
 //! cannot escape their folder.
 use crate::enrich::{EarlierEnrichments, Outcome};
 use crate::input::Layout;
+use crate::markdown::MarkdownOptions;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -225,14 +226,21 @@ fn indent_of(text: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// `--in-place`: each input file is rewritten with its enriched records, atomically, and only when
-/// some record's enrichment changed. A file in which any record could not be read is never
-/// rewritten (it would lose that record).
+/// some record's enrichment changed. A file in which any record could not be read or enriched
+/// (Markdown) is never rewritten (it would lose that record), nor is a read-only file; each such file
+/// is reported and the run goes on.
 pub struct InPlace {
     current: Option<InPlaceFile>,
+    markdown: MarkdownOptions,
+    output_key: String,
     pub rewritten: usize,
     pub unchanged: usize,
     /// Files left as they were because some of their records could not be read, with the count.
     pub refused: Vec<(PathBuf, usize)>,
+    /// Files that could not be rewritten, with why.
+    pub failed: Vec<(PathBuf, String)>,
+    /// Markdown files where an editor's value was kept in place of lede's, with the keys.
+    pub kept: Vec<(PathBuf, Vec<String>)>,
 }
 
 struct InPlaceFile {
@@ -243,19 +251,19 @@ struct InPlaceFile {
     unreadable: usize,
 }
 
-impl Default for InPlace {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl InPlace {
-    pub fn new() -> InPlace {
+    /// `markdown` says which front matter keys lede writes; `output_key` is where records hold their
+    /// enrichment.
+    pub fn new(markdown: MarkdownOptions, output_key: &str) -> InPlace {
         InPlace {
             current: None,
+            markdown,
+            output_key: output_key.to_string(),
             rewritten: 0,
             unchanged: 0,
             refused: Vec::new(),
+            failed: Vec::new(),
+            kept: Vec::new(),
         }
     }
 
@@ -272,16 +280,24 @@ impl InPlace {
             unreadable: 0,
         });
         match &outcome.output {
+            // A front matter has no place for an error: such a file is left alone.
+            Some(_) if layout == Layout::Markdown && outcome.error.is_some() => {
+                file.unreadable += 1
+            }
             Some(v) => {
                 file.values.push(v.clone());
                 file.changed |= outcome.changed;
             }
+            // A WordPress export is edited element by element: a post that could not be read
+            // stays as it was, byte for byte, and the others can still be written.
+            None if layout == Layout::Wxr => {}
             None => file.unreadable += 1,
         }
         Ok(())
     }
 
-    /// Writes the file in hand, if it changed.
+    /// Writes the file in hand, if it changed. A file that cannot be written is reported in
+    /// `failed`; only an error that stops the whole run comes back as `Err`.
     pub fn close(&mut self) -> io::Result<()> {
         let Some(file) = self.current.take() else {
             return Ok(());
@@ -294,13 +310,65 @@ impl InPlace {
             self.unchanged += 1;
             return Ok(());
         }
-        let original = fs::read(&file.path)?;
-        let bytes = render(file.layout, &file.values, &original);
+        let original = match fs::read(&file.path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                self.failed
+                    .push((file.path, format!("cannot read it again: {e}")));
+                return Ok(());
+            }
+        };
+        let bytes = if file.layout == Layout::Markdown {
+            let enrichment = file
+                .values
+                .first()
+                .and_then(|r| r.get(&self.output_key))
+                .unwrap_or(&Value::Null);
+            match crate::markdown::apply(&original, enrichment, &self.markdown) {
+                Ok(applied) => {
+                    if !applied.kept.is_empty() {
+                        self.kept.push((file.path.clone(), applied.kept));
+                    }
+                    match applied.bytes {
+                        Some(bytes) => bytes,
+                        None => {
+                            self.unchanged += 1;
+                            return Ok(());
+                        }
+                    }
+                }
+                Err(why) => {
+                    self.failed.push((file.path, why));
+                    return Ok(());
+                }
+            }
+        } else if file.layout == Layout::Wxr {
+            let updates = wxr_updates(&file.values, &self.output_key, self.markdown.overwrite);
+            match crate::wxr::write_enriched(&original, &updates) {
+                Ok(bytes) => bytes,
+                Err(why) => {
+                    self.failed.push((file.path, why));
+                    return Ok(());
+                }
+            }
+        } else {
+            render(file.layout, &file.values, &original)
+        };
         if bytes == original {
             self.unchanged += 1;
-        } else {
-            write_atomically(&file.path, &bytes)?;
-            self.rewritten += 1;
+            return Ok(());
+        }
+        // Renaming over a read-only file would succeed; its owner meant it not to change.
+        if fs::metadata(&file.path).is_ok_and(|m| m.permissions().readonly()) {
+            self.failed
+                .push((file.path, "the file is read-only; not rewritten".into()));
+            return Ok(());
+        }
+        match write_atomically(&file.path, &bytes) {
+            Ok(()) => self.rewritten += 1,
+            Err(e) => self
+                .failed
+                .push((file.path, format!("cannot rewrite it: {e}"))),
         }
         Ok(())
     }
@@ -309,6 +377,51 @@ impl InPlace {
     pub fn abandon(&mut self) {
         self.current = None;
     }
+}
+
+/// What an enriched WordPress export gains per post: the teaser as its excerpt and the topic labels
+/// as tags, each only where the post has none of its own (an editor's excerpt and tags win), unless
+/// `overwrite` (then the excerpt is replaced and the labels are added to the post's tags).
+fn wxr_updates(
+    records: &[Value],
+    output_key: &str,
+    overwrite: bool,
+) -> Vec<crate::wxr::PostUpdate> {
+    let blank = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.trim().is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
+        Some(_) => false,
+    };
+    records
+        .iter()
+        .filter_map(|record| {
+            let enrichment = record.get(output_key)?;
+            if enrichment.get("error").is_some() {
+                return None;
+            }
+            let post_id = record.get("id")?.as_str()?.to_string();
+            let excerpt = enrichment["summary"]["text"]
+                .as_str()
+                .filter(|_| overwrite || blank(record.get("excerpt")))
+                .map(String::from);
+            let add_tags = if overwrite || blank(record.get("tags")) {
+                enrichment["topics"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t["label"].as_str().map(String::from))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Some(crate::wxr::PostUpdate {
+                post_id,
+                excerpt,
+                add_tags,
+            })
+        })
+        .collect()
 }
 
 #[derive(Clone)]

@@ -73,11 +73,11 @@ impl std::fmt::Display for Shard {
 /// its whole JSON text; `None` (shard 0) for a record that could not be read.
 pub fn record_key(record: &RawRecord, fields: &FieldMap) -> Option<String> {
     let map = record.record.as_ref().ok()?;
-    Some(object_key(map, fields))
+    Some(object_key(map, fields, &record.source))
 }
 
-fn object_key(map: &Map<String, Value>, fields: &FieldMap) -> String {
-    input::article_id(map, fields)
+fn object_key(map: &Map<String, Value>, fields: &FieldMap, source: &input::Source) -> String {
+    input::article_id(map, fields, source)
         .unwrap_or_else(|| serde_json::to_string(map).expect("a JSON object serialises"))
 }
 
@@ -167,7 +167,7 @@ pub fn merge(
             report.unreadable += 1;
             continue;
         };
-        let key = object_key(given, fields);
+        let key = object_key(given, fields, &raw.source);
         let k = shard_of(Some(&key), count) as usize;
         let shard = &mut shards[k];
         let Some((line, enriched)) = shard.next()? else {
@@ -177,7 +177,17 @@ pub fn merge(
                 raw.origin
             ));
         };
-        let found = object_key(&enriched, fields);
+        // A shard's line no longer knows its file: a Markdown file's path id is in its enrichment.
+        let written = input::Source {
+            markdown: false,
+            fallback_id: enriched
+                .get(output_key)
+                .and_then(|l| l.get("id"))
+                .and_then(Value::as_str)
+                .filter(|_| raw.source.fallback_id.is_some())
+                .map(String::from),
+        };
+        let found = object_key(&enriched, fields, &written);
         if found != key {
             return Err(format!(
                 "{} holds article {found:?} where {}'s article {key:?} of shard {k}/{count} was expected: give the shard outputs in order 0..N-1, all N of them, each once, from this input",
@@ -213,7 +223,7 @@ pub fn merge(
             return Err(format!(
                 "{} holds article {:?}, which is not among the input's articles of shard {k}/{count}: overlapping shard outputs, or outputs of another input",
                 shard.place(),
-                object_key(&extra, fields)
+                object_key(&extra, fields, &input::Source::default())
             ));
         }
     }
@@ -242,14 +252,13 @@ mod tests {
     use crate::input::Origin;
 
     fn record(json: &str) -> RawRecord {
-        RawRecord {
-            origin: Origin("t".into()),
-            record: match serde_json::from_str(json).unwrap() {
+        RawRecord::new(
+            Origin("t".into()),
+            match serde_json::from_str(json).unwrap() {
                 Value::Object(m) => Ok(m),
                 _ => unreachable!(),
             },
-            unparsed: None,
-        }
+        )
     }
 
     #[test]
@@ -310,11 +319,7 @@ mod tests {
         let c = record(r#"{"body":"same words"}"#);
         let d = record(r#"{"body":"same words","note":"x"}"#);
         assert_eq!(record_key(&c, &fields), record_key(&d, &fields));
-        let broken = RawRecord {
-            origin: Origin("t:1".into()),
-            record: Err("malformed JSON".into()),
-            unparsed: None,
-        };
+        let broken = RawRecord::new(Origin("t:1".into()), Err("malformed JSON".into()));
         assert_eq!(shard_of(record_key(&broken, &fields).as_deref(), 5), 0);
     }
 }
