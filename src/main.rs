@@ -594,7 +594,30 @@ fn load_embedders(
     Ok(router)
 }
 
+/// `-o enriched.xml` from a WordPress export writes the enriched export there, not JSONL: the input
+/// is copied to it and the copy is enriched in place, so the input stays as it was.
+fn wxr_output_as_copy(mut args: EnrichArgs) -> anyhow::Result<EnrichArgs> {
+    let is_xml = |p: &Path| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("xml"));
+    let Some(output) = args.output.clone().filter(|o| is_xml(o)) else {
+        return Ok(args);
+    };
+    anyhow::ensure!(
+        args.inputs.len() == 1 && is_xml(&args.inputs[0]) && args.format == OutputFormat::Jsonl,
+        "-o {} writes an enriched WordPress export: give one WordPress export (.xml) as input",
+        output.display()
+    );
+    let original = std::fs::read(&args.inputs[0])
+        .with_context(|| format!("cannot read input {}", args.inputs[0].display()))?;
+    lede::output::write_if_changed(&output, &original)
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    args.inputs = vec![output];
+    args.output = None;
+    args.in_place = true;
+    Ok(args)
+}
+
 fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
+    let args = wxr_output_as_copy(args)?;
     let loading = std::time::Instant::now();
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()

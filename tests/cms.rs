@@ -367,6 +367,14 @@ fn wordpress_export_gets_excerpts_and_tags_where_editors_left_none() {
     let export = dir.path().join("export.xml");
     fs::copy(WXR, &export).unwrap();
     let original = read(&export);
+    // `-o` with a WordPress export writes the enriched export there; the input stays as it was.
+    let out = lede_in(
+        dir.path(),
+        &["enrich", "export.xml", "-o", "enriched.xml", "--no-keywords"],
+        "",
+    );
+    assert_success(&out);
+    assert_eq!(read(&export), original);
     let out = lede_in(
         dir.path(),
         &["enrich", "export.xml", "--in-place", "--no-keywords"],
@@ -374,6 +382,7 @@ fn wordpress_export_gets_excerpts_and_tags_where_editors_left_none() {
     );
     assert_success(&out);
     let enriched = read(&export);
+    assert_eq!(read(&dir.path().join("enriched.xml")), enriched);
     assert_ne!(enriched, original);
     // Read back through lede's own reader: every post is there, excerpts filled where they were
     // empty, the hand-written one kept, tags added only to posts without tags.
