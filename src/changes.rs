@@ -8,7 +8,7 @@ use std::process::Command;
 /// since, staged, unstaged or untracked (not ignored); deleted files are left out. Absolute,
 /// canonical paths.
 pub fn changed_since(rev: &str, dir: &Path) -> Result<BTreeSet<PathBuf>, String> {
-    let git = |args: &[&str]| -> Result<Vec<u8>, String> {
+    let git_in = |dir: &Path, args: &[&str]| -> Result<Vec<u8>, String> {
         let out = Command::new("git")
             .args(args)
             .current_dir(dir)
@@ -23,8 +23,10 @@ pub fn changed_since(rev: &str, dir: &Path) -> Result<BTreeSet<PathBuf>, String>
         }
         Ok(out.stdout)
     };
-    let top = git(&["rev-parse", "--show-toplevel"])?;
+    let top = git_in(dir, &["rev-parse", "--show-toplevel"])?;
     let top = PathBuf::from(String::from_utf8_lossy(&top).trim());
+    // From the top, with paths from the top, whatever the directory or `diff.relative` say.
+    let git = |args: &[&str]| git_in(&top, args);
     // `REV^{commit}` refuses a revision that does not name a commit, with git's own message.
     git(&["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
         .map_err(|_| format!("--changed-since {rev:?}: git knows no such revision (a shallow clone needs fetch-depth 0, or fetching the base branch)"))?;
@@ -52,35 +54,75 @@ pub fn changed_since(rev: &str, dir: &Path) -> Result<BTreeSet<PathBuf>, String>
     Ok(files)
 }
 
-/// Whether a changed file counts as an article file lede reads (others in a commit are skipped).
-pub fn is_article_file(path: &Path) -> bool {
-    let ext = path
-        .extension()
-        .map(|x| x.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    matches!(
-        ext.as_str(),
-        "md" | "markdown" | "json" | "jsonl" | "ndjson" | "xml"
-    )
-}
-
-/// Paths from a list, one per line (as `git diff --name-only` prints them): blank lines are skipped;
-/// files that no longer exist (deleted in the change) and files that are not articles are left out
-/// and returned apart, so the caller can say so.
+/// Paths from a list, one per line as `git diff --name-only` prints them (names git quotes, like
+/// `"caf\303\251.md"`, are unquoted; blank lines skipped): the files that exist, and apart the
+/// ones that no longer do (deleted in the change), so the caller can say so.
 pub fn read_file_list(text: &str) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let mut take = Vec::new();
-    let mut skipped = Vec::new();
+    let mut gone = Vec::new();
     for line in text.lines() {
         let line = line.trim_end_matches('\r');
         if line.trim().is_empty() {
             continue;
         }
-        let path = PathBuf::from(line);
-        if path.is_file() && is_article_file(&path) {
+        let path = PathBuf::from(unquote(line));
+        if path.is_file() {
             take.push(path);
         } else {
-            skipped.push(path);
+            gone.push(path);
         }
     }
-    (take, skipped)
+    (take, gone)
+}
+
+/// Git's C-style quoting of unusual path names: `"a\"b\303\251"` -> `a"bé`.
+fn unquote(line: &str) -> String {
+    let Some(inner) = line.strip_prefix('"').and_then(|l| l.strip_suffix('"')) else {
+        return line.to_string();
+    };
+    let mut bytes = Vec::with_capacity(inner.len());
+    let mut chars = inner.bytes().peekable();
+    while let Some(b) = chars.next() {
+        if b != b'\\' {
+            bytes.push(b);
+            continue;
+        }
+        match chars.next() {
+            Some(d @ b'0'..=b'7') => {
+                let mut value = u32::from(d - b'0');
+                for _ in 0..2 {
+                    if let Some(&n @ b'0'..=b'7') = chars.peek() {
+                        value = value * 8 + u32::from(n - b'0');
+                        chars.next();
+                    }
+                }
+                bytes.push(value as u8);
+            }
+            Some(b'n') => bytes.push(b'\n'),
+            Some(b't') => bytes.push(b'\t'),
+            Some(other) => bytes.push(other),
+            None => bytes.push(b'\\'),
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Whether a path is a Markdown article (what a list without input folders may name).
+pub fn is_markdown(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("md") || x.eq_ignore_ascii_case("markdown"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn git_quoted_names_are_unquoted() {
+        assert_eq!(unquote("content/a.md"), "content/a.md");
+        assert_eq!(
+            unquote("\"content/caf\\303\\251 \\\"x\\\".md\""),
+            "content/café \"x\".md"
+        );
+    }
 }

@@ -46,8 +46,9 @@ impl RawRecord {
 pub struct Source {
     /// The body is Markdown (a `.md` file), not HTML or text.
     pub markdown: bool,
-    /// The id when the record has none of its own: a Markdown file's path, stable across edits.
-    pub fallback_id: Option<String>,
+    /// A record that is a whole file (Markdown) is known by its path from the repository root: it
+    /// wins over id fields, since front matter slugs repeat across a site's languages and sections.
+    pub file_id: Option<String>,
 }
 
 pub type Records = Box<dyn Iterator<Item = RawRecord> + Send>;
@@ -144,7 +145,7 @@ pub fn open_file_with(
             let mut raw = RawRecord::new(Origin(name), record);
             raw.source = Source {
                 markdown: true,
-                fallback_id: Some(path_id(path)),
+                file_id: Some(path_id(path)),
             };
             Box::new(std::iter::once(raw))
         }
@@ -165,15 +166,29 @@ pub fn open_file_with(
     Ok((layout, records))
 }
 
-/// A path as an id: as given, `/`-separated, without `./`, so `content/a.md` names the same
-/// article whether the run was given the folder or the file.
+/// A file's path as its id: from the root of the git repository that holds it (`content/en/a.md`,
+/// whatever the working directory, and whether the run was given the folder or the file); outside
+/// a repository, as given, without `./`.
 fn path_id(path: &Path) -> String {
-    let parts: Vec<String> = path
-        .components()
-        .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    parts.join("/").replace("//", "/")
+    let join = |p: &Path| {
+        let parts: Vec<String> = p
+            .components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        parts.join("/").replace("//", "/")
+    };
+    let Ok(full) = path.canonicalize() else {
+        return join(path);
+    };
+    let top = full
+        .ancestors()
+        .skip(1)
+        .find(|dir| dir.join(".git").exists());
+    match top.and_then(|top| full.strip_prefix(top).ok()) {
+        Some(relative) => join(relative),
+        None => join(path),
+    }
 }
 
 fn is_markdown(path: &Path) -> bool {
@@ -220,14 +235,24 @@ pub type FolderFile = Result<PathBuf, (PathBuf, String)>;
 
 /// The files a folder stands for, in path order (stable across runs and machines): its `.json` files,
 /// and its Markdown files at any depth (a static site's content tree). Hidden entries (`.git`) are
-/// skipped. A symlink is followed only when it stays inside the folder; one that leads out of it
-/// comes back as an error, so it is reported and never read or written.
+/// skipped, and so is a subfolder that cannot be read (as an error: it is reported). A symlink is
+/// followed only when it stays inside the folder, and not when it points at a file read anyway; one
+/// that leads out of the folder comes back as an error, so it is reported and never read or written.
 pub fn input_files(dir: &Path) -> std::io::Result<Vec<FolderFile>> {
     let root = fs::canonicalize(dir)?;
     let mut out = Vec::new();
     let mut pending = vec![(dir.to_path_buf(), true)];
+    let mut linked = Vec::new();
     while let Some((folder, top)) = pending.pop() {
-        for entry in fs::read_dir(&folder)? {
+        let entries = match fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(e) if !top => {
+                out.push(Err((folder, format!("cannot read this folder: {e}"))));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
             let path = entry?.path();
             let hidden = path
                 .file_name()
@@ -250,7 +275,10 @@ pub fn input_files(dir: &Path) -> std::io::Result<Vec<FolderFile>> {
             }
             if meta.file_type().is_symlink() {
                 match fs::canonicalize(&path) {
-                    Ok(target) if target.starts_with(&root) && target.is_file() => {}
+                    Ok(target) if target.starts_with(&root) && target.is_file() => {
+                        linked.push((path, target));
+                        continue;
+                    }
                     Ok(target) => {
                         let why = format!(
                             "a symlink to {}, outside {}: not followed",
@@ -269,6 +297,18 @@ pub fn input_files(dir: &Path) -> std::io::Result<Vec<FolderFile>> {
             out.push(Ok(path));
         }
     }
+    // A link to a file the folder holds anyway is that file: read once. Other links inside the
+    // folder are read, and written back through to their target.
+    let own: std::collections::HashSet<PathBuf> = out
+        .iter()
+        .filter_map(|f| f.as_ref().ok()?.canonicalize().ok())
+        .collect();
+    out.extend(
+        linked
+            .into_iter()
+            .filter(|(_, target)| !own.contains(target))
+            .map(|(path, _)| Ok(path)),
+    );
     out.sort_by(|a, b| {
         let path = |f: &FolderFile| match f {
             Ok(p) => p.clone(),
@@ -579,11 +619,11 @@ pub fn article_id(
     fields: &FieldMap,
     source: &Source,
 ) -> Option<String> {
+    if let Some(id) = &source.file_id {
+        return Some(id.clone());
+    }
     if let Ok(Some(id)) = given_id(record, fields) {
         return Some(id);
-    }
-    if let Some(id) = &source.fallback_id {
-        return Some(id.clone());
     }
     let (_, body) = string_field(record, &fields.text, "text").ok()??;
     let title = string_field(record, &fields.title, "title")
@@ -618,9 +658,9 @@ pub fn to_article_within(
         .map(|(_, t)| t)
         .unwrap_or_default();
     let content_hash = content_hash(&raw_title, &raw_body);
-    let (id, id_derived) = match (given_id(record, fields)?, &source.fallback_id) {
-        (Some(id), _) => (id, false),
-        (None, Some(id)) => (id.clone(), false),
+    let (id, id_derived) = match (&source.file_id, given_id(record, fields)?) {
+        (Some(id), _) => (id.clone(), false),
+        (None, Some(id)) => (id, false),
         (None, None) => (derived_id(&content_hash), true),
     };
     let body = if source.markdown {

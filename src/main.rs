@@ -149,8 +149,9 @@ struct EnrichArgs {
     /// or new); others are not even read.
     #[arg(long, value_name = "REV")]
     changed_since: Option<String>,
-    /// CI: also process the files listed here, one path per line (`-`: stdin), such as the output
-    /// of `git diff --name-only`; deleted files and files that are not articles are skipped.
+    /// CI: the files listed here, one path per line (`-`: stdin), such as the output of
+    /// `git diff --name-only`: with input folders, only the listed files in them; without, the listed
+    /// Markdown files. Deleted files are skipped.
     #[arg(long, value_name = "FILE", conflicts_with = "filter")]
     files_from: Option<PathBuf>,
     /// CI: compute without writing. Lists on stdout the files whose enrichment is missing or stale
@@ -159,9 +160,9 @@ struct EnrichArgs {
     #[arg(long, conflicts_with_all = ["output", "output_dir", "in_place", "filter", "shard", "force"])]
     check: bool,
     /// Markdown front matter: where each part of the enrichment goes, `PART=KEY` (repeatable), PART
-    /// one of summary, keywords, topics, language, provenance; an empty KEY leaves the part out
-    /// (`topics=`). Default: summary=description keywords=keywords topics=tags language=lang
-    /// provenance=<--output-key>.
+    /// one of summary, keywords, topics, language; an empty KEY leaves the part out (`topics=`).
+    /// Default: summary=description keywords=keywords topics=tags language=lang. lede's own
+    /// provenance goes under --output-key.
     #[arg(long, value_name = "PART=KEY")]
     front_matter: Vec<String>,
     /// Replace what editors wrote, too: a hand-written description or tags in front matter, a
@@ -606,6 +607,11 @@ fn wxr_output_as_copy(mut args: EnrichArgs) -> anyhow::Result<EnrichArgs> {
         "-o {} writes an enriched WordPress export: give one WordPress export (.xml) as input",
         output.display()
     );
+    anyhow::ensure!(
+        args.shard.is_none() && args.changed_since.is_none() && args.files_from.is_none(),
+        "-o {} writes the whole enriched export: --shard, --changed-since and --files-from do not apply",
+        output.display()
+    );
     let original = std::fs::read(&args.inputs[0])
         .with_context(|| format!("cannot read input {}", args.inputs[0].display()))?;
     lede::output::write_if_changed(&output, &original)
@@ -634,31 +640,47 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
         );
         vec![PathBuf::from("-")]
     } else {
-        let mut inputs = args.inputs.clone();
-        if let Some(list) = &args.files_from {
-            let text = if list == Path::new("-") {
-                std::io::read_to_string(std::io::stdin()).context("cannot read the file list")?
-            } else {
-                std::fs::read_to_string(list)
-                    .with_context(|| format!("cannot read {}", list.display()))?
-            };
-            let (files, skipped) = lede::changes::read_file_list(&text);
-            if !skipped.is_empty() && !args.quiet {
-                eprintln!(
-                    "lede: {} listed paths skipped (deleted, or not .md/.json/.jsonl/.xml articles)",
-                    skipped.len()
-                );
-            }
-            inputs.extend(files);
-        }
-        inputs
+        args.inputs.clone()
     };
-    let only = match &args.changed_since {
+    // CI: the files to touch, from git or from a list; with input folders they only narrow them.
+    let mut inputs = inputs;
+    let mut only: Option<BTreeSet<PathBuf>> = match &args.changed_since {
         Some(rev) => Some(
             lede::changes::changed_since(rev, Path::new(".")).map_err(|e| anyhow::anyhow!(e))?,
         ),
         None => None,
     };
+    if let Some(list) = &args.files_from {
+        let text = if list == Path::new("-") {
+            std::io::read_to_string(std::io::stdin()).context("cannot read the file list")?
+        } else {
+            std::fs::read_to_string(list)
+                .with_context(|| format!("cannot read {}", list.display()))?
+        };
+        let (files, gone) = lede::changes::read_file_list(&text);
+        let mut skipped = gone.len();
+        if inputs.is_empty() {
+            // Without folders to narrow, a list from `git diff` names all sorts of files: only its
+            // Markdown articles are taken (package.json is not an article).
+            let (markdown, others): (Vec<_>, Vec<_>) = files
+                .into_iter()
+                .partition(|f| lede::changes::is_markdown(f));
+            skipped += others.len();
+            inputs = markdown;
+        } else {
+            let listed: BTreeSet<PathBuf> =
+                files.iter().filter_map(|f| f.canonicalize().ok()).collect();
+            only = Some(match only {
+                Some(changed) => changed.intersection(&listed).cloned().collect(),
+                None => listed,
+            });
+        }
+        if skipped > 0 && !args.quiet {
+            eprintln!(
+                "lede: {skipped} listed paths skipped (deleted, or not Markdown articles when no input folder is given)"
+            );
+        }
+    }
     let mut keys = FrontMatterKeys {
         provenance: args.output_key.clone(),
         ..FrontMatterKeys::default()
@@ -666,6 +688,16 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
     for spec in &args.front_matter {
         keys.set(spec)
             .map_err(|e| anyhow::anyhow!("--front-matter {spec}: {e}"))?;
+    }
+    // A stage that does not run writes nothing, and its key stays the editors' alone.
+    if args.no_summary {
+        keys.summary = None;
+    }
+    if args.no_keywords {
+        keys.keywords = None;
+    }
+    if args.no_topics {
+        keys.topics = None;
     }
     let markdown = MarkdownOptions {
         keys,

@@ -12,6 +12,9 @@
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+/// Front matter keys the article is read from (title, id), which lede never writes.
+const READ_KEYS: &[&str] = &["title", "headline", "body", "id", "guid", "slug"];
+
 /// Where the enrichment goes in the front matter; `None` leaves that part out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrontMatterKeys {
@@ -44,18 +47,24 @@ impl FrontMatterKeys {
             .ok_or_else(|| format!("expected PART=KEY, got {spec:?}"))?;
         let key = key.trim();
         let value = (!key.is_empty()).then(|| key.to_string());
+        // Writing into what the article is read from would change it on every run.
+        if READ_KEYS.contains(&key) {
+            return Err(format!(
+                "{key:?} is where the article itself is read from; choose another key"
+            ));
+        }
         match part.trim() {
             "summary" => self.summary = value,
             "keywords" => self.keywords = value,
             "topics" => self.topics = value,
             "language" | "lang" => self.language = value,
             "provenance" | "lede" => {
-                self.provenance = value.ok_or("the provenance key cannot be left out")?
+                return Err("lede's own front matter key is --output-key".into())
             }
             other => {
                 return Err(format!(
-                "unknown part {other:?}: expected summary, keywords, topics, language or provenance"
-            ))
+                    "unknown part {other:?}: expected summary, keywords, topics or language"
+                ))
             }
         }
         Ok(())
@@ -247,6 +256,9 @@ pub fn read_record(bytes: &[u8], options: &MarkdownOptions) -> Result<Map<String
     }
     let key = &options.keys.provenance;
     let provenance = record.shift_remove(key);
+    if let Some(p) = &provenance {
+        ensure_ours(p, key)?;
+    }
     if options.in_place {
         if let Some(own) = provenance.and_then(|p| own_enrichment(&p, &record, options)) {
             record.insert(key.clone(), own);
@@ -255,6 +267,21 @@ pub fn read_record(bytes: &[u8], options: &MarkdownOptions) -> Result<Map<String
     let body = parts.tail.split_once('\n').map(|(_, b)| b).unwrap_or("");
     record.insert("body".into(), Value::String(body.to_string()));
     Ok(record)
+}
+
+/// A front matter key named like lede's own (`lede` is a newsroom word) that lede did not write is
+/// the site's: lede must not replace it.
+fn ensure_ours(provenance: &Value, key: &str) -> Result<(), String> {
+    let ours = provenance
+        .as_object()
+        .is_some_and(|p| p.contains_key("content_hash") && p.contains_key("config_hash"));
+    if ours {
+        Ok(())
+    } else {
+        Err(format!(
+            "the front matter's {key:?} key is not lede's; give lede another key with --output-key"
+        ))
+    }
 }
 
 /// The front matter's provenance in the shape of an enrichment (id, language code, provenance
@@ -321,6 +348,9 @@ pub fn apply(
     let front = front_to_json(&parts)?;
     let keys = &options.keys;
     let previous = front.get(&keys.provenance);
+    if let Some(p) = previous {
+        ensure_ours(p, &keys.provenance)?;
+    }
     let previously_written = previous
         .and_then(|p| p.get("written"))
         .and_then(Value::as_object);
@@ -358,17 +388,15 @@ pub fn apply(
             None => true,
             Some(v) => options.overwrite || lede_wrote_it(v),
         };
-        if !ours {
-            kept.push(key.clone());
-            continue;
-        }
         match value {
-            Some(v) => {
+            Some(v) if ours => {
                 written.insert(key.clone(), Value::String(short_hash(&v)));
                 sets.push((key.clone(), Some(v)));
             }
-            // Nothing to write now (say, the body was emptied): remove lede's old value.
-            None if current.is_some() => sets.push((key.clone(), None)),
+            Some(_) => kept.push(key.clone()),
+            // Nothing to write now (say, the body was emptied): lede's own old value goes, an
+            // editor's stays, even with `overwrite`.
+            None if current.is_some_and(lede_wrote_it) => sets.push((key.clone(), None)),
             None => {}
         }
     }
@@ -720,7 +748,8 @@ mod tests {
         let mut keys = FrontMatterKeys::default();
         keys.set("summary=excerpt").unwrap();
         keys.set("topics=").unwrap();
-        assert!(keys.set("colour=x").is_err() && keys.set("provenance=").is_err());
+        assert!(keys.set("colour=x").is_err() && keys.set("provenance=x").is_err());
+        assert!(keys.set("summary=title").is_err());
         let options = MarkdownOptions {
             keys,
             in_place: true,
@@ -732,6 +761,29 @@ mod tests {
             .unwrap();
         let new = String::from_utf8(new).unwrap();
         assert!(new.contains("\nexcerpt: 'A teaser: with a colon.'\n") && !new.contains("tags"));
+    }
+
+    #[test]
+    fn a_sites_own_lede_key_is_never_replaced() {
+        let file = b"---\ntitle: T\nlede: Opening paragraph, written by hand.\n---\nBody.\n";
+        let err = read_record(file, &in_place()).unwrap_err();
+        assert!(err.contains("\"lede\" key is not lede's"), "{err}");
+        assert!(apply(file, &enrichment(), &in_place()).is_err());
+    }
+
+    #[test]
+    fn overwrite_never_removes_what_lede_has_nothing_for() {
+        let file = b"---\ntitle: T\ntags: [mine]\nlang: fr\n---\nBody.\n";
+        let mut nothing = enrichment();
+        nothing["topics"] = json!([]);
+        nothing["language"]["code"] = json!("und");
+        let overwrite = MarkdownOptions {
+            overwrite: true,
+            ..in_place()
+        };
+        let new =
+            String::from_utf8(apply(file, &nothing, &overwrite).unwrap().bytes.unwrap()).unwrap();
+        assert!(new.contains("\ntags: [mine]\nlang: fr\n"), "{new}");
     }
 
     #[test]

@@ -364,7 +364,9 @@ impl InPlace {
                 .push((file.path, "the file is read-only; not rewritten".into()));
             return Ok(());
         }
-        match write_atomically(&file.path, &bytes) {
+        // Through a symlink to its target: the link stays a link.
+        let target = fs::canonicalize(&file.path).unwrap_or_else(|_| file.path.clone());
+        match write_atomically(&target, &bytes) {
             Ok(()) => self.rewritten += 1,
             Err(e) => self
                 .failed

@@ -180,11 +180,11 @@ pub fn merge(
         // A shard's line no longer knows its file: a Markdown file's path id is in its enrichment.
         let written = input::Source {
             markdown: false,
-            fallback_id: enriched
+            file_id: enriched
                 .get(output_key)
                 .and_then(|l| l.get("id"))
                 .and_then(Value::as_str)
-                .filter(|_| raw.source.fallback_id.is_some())
+                .filter(|_| raw.source.file_id.is_some())
                 .map(String::from),
         };
         let found = object_key(&enriched, fields, &written);

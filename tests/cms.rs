@@ -290,11 +290,12 @@ fn ci_flow_on_a_git_repository_touches_only_the_changed_articles() {
 
     // The same list from stdin, as `git diff --name-only` prints it (deleted and other files
     // skipped).
-    let list = "content/en/new.md\nstyle.css\ncontent/gone.md\n";
+    fs::write(dir.join("package.json"), "{\"name\": \"site\"}\n").unwrap();
+    let list = "content/en/new.md\nstyle.css\npackage.json\ncontent/gone.md\n";
     let out = lede_in(dir, &["enrich", "--files-from", "-", "--check"], list);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("2 listed paths skipped"),
+        stderr(&out).contains("3 listed paths skipped"),
         "{}",
         stderr(&out)
     );
@@ -303,6 +304,24 @@ fn ci_flow_on_a_git_repository_touches_only_the_changed_articles() {
         "{}",
         stderr(&out)
     );
+    assert_eq!(read(&dir.join("package.json")), "{\"name\": \"site\"}\n");
+
+    // From a subfolder: ids are paths from the repository root, so everything is still current,
+    // and a new, untracked article is found.
+    let sub = dir.join("content");
+    let out = lede_in(&sub, &["enrich", "en", "--check"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    fs::write(
+        sub.join("en/untracked.md"),
+        "---\ntitle: Market day\n---\nThe Saturday market moves to the river bank in May. Stalls open at seven.\n",
+    )
+    .unwrap();
+    let out = lede_in(
+        &sub,
+        &["enrich", "en", "--check", "--changed-since", "HEAD"],
+        "",
+    );
+    assert_eq!(stdout_lines(&out), ["en/untracked.md"], "{}", stderr(&out));
 
     let out = lede_in(
         dir,
@@ -370,7 +389,13 @@ fn wordpress_export_gets_excerpts_and_tags_where_editors_left_none() {
     // `-o` with a WordPress export writes the enriched export there; the input stays as it was.
     let out = lede_in(
         dir.path(),
-        &["enrich", "export.xml", "-o", "enriched.xml", "--no-keywords"],
+        &[
+            "enrich",
+            "export.xml",
+            "-o",
+            "enriched.xml",
+            "--no-keywords",
+        ],
         "",
     );
     assert_success(&out);
