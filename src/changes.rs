@@ -107,12 +107,6 @@ fn unquote(line: &str) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// Whether a path is a Markdown article (what a list without input folders may name).
-pub fn is_markdown(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|x| x.eq_ignore_ascii_case("md") || x.eq_ignore_ascii_case("markdown"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

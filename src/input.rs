@@ -191,9 +191,16 @@ fn path_id(path: &Path) -> String {
     }
 }
 
-fn is_markdown(path: &Path) -> bool {
+/// A Markdown article (`.md`, `.markdown`).
+pub fn is_markdown(path: &Path) -> bool {
     path.extension()
         .is_some_and(|x| x.eq_ignore_ascii_case("md") || x.eq_ignore_ascii_case("markdown"))
+}
+
+/// A WordPress export (`.xml`).
+pub fn is_wxr(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("xml"))
 }
 
 /// The layout of a file, from its first non-blank byte (after a BOM) and its extension.
@@ -202,10 +209,7 @@ pub fn layout_of(path: &Path) -> std::io::Result<Layout> {
         fs::File::open(path)?;
         return Ok(Layout::Markdown);
     }
-    if path
-        .extension()
-        .is_some_and(|x| x.eq_ignore_ascii_case("xml"))
-    {
+    if is_wxr(path) {
         fs::File::open(path)?;
         return Ok(Layout::Wxr);
     }
@@ -232,6 +236,13 @@ pub fn layout_of(path: &Path) -> std::io::Result<Layout> {
 
 /// A file of a folder, or a path the folder holds that must not be read, with why.
 pub type FolderFile = Result<PathBuf, (PathBuf, String)>;
+
+/// The path of a folder's file, readable or not.
+pub fn path_of(file: &FolderFile) -> &Path {
+    match file {
+        Ok(path) | Err((path, _)) => path,
+    }
+}
 
 /// The files a folder stands for, in path order (stable across runs and machines): its `.json` files,
 /// and its Markdown files at any depth (a static site's content tree). Hidden entries (`.git`) are
@@ -309,13 +320,7 @@ pub fn input_files(dir: &Path) -> std::io::Result<Vec<FolderFile>> {
             .filter(|(_, target)| !own.contains(target))
             .map(|(path, _)| Ok(path)),
     );
-    out.sort_by(|a, b| {
-        let path = |f: &FolderFile| match f {
-            Ok(p) => p.clone(),
-            Err((p, _)) => p.clone(),
-        };
-        path(a).cmp(&path(b))
-    });
+    out.sort_by(|a, b| path_of(a).cmp(path_of(b)));
     Ok(out)
 }
 

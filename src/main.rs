@@ -598,12 +598,13 @@ fn load_embedders(
 /// `-o enriched.xml` from a WordPress export writes the enriched export there, not JSONL: the input
 /// is copied to it and the copy is enriched in place, so the input stays as it was.
 fn wxr_output_as_copy(mut args: EnrichArgs) -> anyhow::Result<EnrichArgs> {
-    let is_xml = |p: &Path| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("xml"));
-    let Some(output) = args.output.clone().filter(|o| is_xml(o)) else {
+    let Some(output) = args.output.clone().filter(|o| input::is_wxr(o)) else {
         return Ok(args);
     };
     anyhow::ensure!(
-        args.inputs.len() == 1 && is_xml(&args.inputs[0]) && args.format == OutputFormat::Jsonl,
+        args.inputs.len() == 1
+            && input::is_wxr(&args.inputs[0])
+            && args.format == OutputFormat::Jsonl,
         "-o {} writes an enriched WordPress export: give one WordPress export (.xml) as input",
         output.display()
     );
@@ -662,9 +663,8 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
         if inputs.is_empty() {
             // Without folders to narrow, a list from `git diff` names all sorts of files: only its
             // Markdown articles are taken (package.json is not an article).
-            let (markdown, others): (Vec<_>, Vec<_>) = files
-                .into_iter()
-                .partition(|f| lede::changes::is_markdown(f));
+            let (markdown, others): (Vec<_>, Vec<_>) =
+                files.into_iter().partition(|f| input::is_markdown(f));
             skipped += others.len();
             inputs = markdown;
         } else {
@@ -997,11 +997,10 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
                 if stale == 1 { "" } else { "s" },
                 if stale == 1 { "it" } else { "them" }
             );
-        } else if !args.quiet {
-            eprintln!("lede: every file's enrichment is current");
-        }
-        if stale > 0 {
             return Ok(ExitCode::from(EXIT_SOME_FAILED));
+        }
+        if !args.quiet {
+            eprintln!("lede: every file's enrichment is current");
         }
     }
     // A filter's bad records are in its output lines; a non-zero exit would only make an engine
@@ -1102,16 +1101,13 @@ fn open_inputs(
         // opened gives an error record, so it is reported and never rewritten.
         let files = input::input_files(path).with_context(cannot)?;
         let markdown = markdown.clone();
-        let files = files.into_iter().filter(move |f| match f {
-            Ok(p) => wanted(p),
-            Err((p, _)) => only.is_none() || wanted(p),
-        });
-        let files: Vec<_> = files.collect();
+        // Collected: the filter borrows `only`, the boxed iterator must not.
+        let files: Vec<_> = files
+            .into_iter()
+            .filter(|f| wanted(input::path_of(f)))
+            .collect();
         sources.push(Box::new(files.into_iter().flat_map(move |file| {
-            let path = match &file {
-                Ok(p) => p.clone(),
-                Err((p, _)) => p.clone(),
-            };
+            let path = input::path_of(&file).to_path_buf();
             let (layout, records) = input::open_file_when_read(file, &markdown);
             let tag = tag_files.then(|| Arc::new((path, layout.unwrap_or(Layout::Object))));
             records.map(move |r| (tag.clone(), r))
@@ -1182,8 +1178,7 @@ enum Target {
 /// `--check`'s findings: each file (or stdin record) with a missing or stale enrichment, once.
 #[derive(Default)]
 struct Check {
-    stale: Vec<String>,
-    seen: BTreeSet<String>,
+    stale: BTreeSet<String>,
 }
 
 /// What a finished run reports: lines for stderr, files that could not be written, stale files.
@@ -1268,9 +1263,9 @@ impl Run {
                     let name = file
                         .map(|(path, _)| path.display().to_string())
                         .unwrap_or_else(|| outcome.origin.clone());
-                    if check.seen.insert(name.clone()) {
+                    if !check.stale.contains(&name) {
                         println!("{name}");
-                        check.stale.push(name);
+                        check.stale.insert(name);
                     }
                 }
             }

@@ -294,7 +294,7 @@ fn own_enrichment(
     let p = provenance.as_object()?;
     let written = p.get("written").and_then(Value::as_object);
     for key in options.keys.targets() {
-        let current = front.get(key).filter(|v| !is_empty(v));
+        let current = front.get(key).filter(|v| !is_blank(v));
         let wrote = written.and_then(|w| w.get(key)).and_then(Value::as_str);
         match (current, wrote) {
             // lede wrote it and it is gone: fill it again.
@@ -312,7 +312,8 @@ fn own_enrichment(
     }))
 }
 
-fn is_empty(v: &Value) -> bool {
+/// A value that holds nothing an editor wrote: null, blank text, an empty list or object.
+pub(crate) fn is_blank(v: &Value) -> bool {
     match v {
         Value::Null => true,
         Value::String(s) => s.trim().is_empty(),
@@ -377,7 +378,7 @@ pub fn apply(
     let mut kept = Vec::new();
     for (key, value) in wanted {
         let Some(key) = key else { continue };
-        let current = front.get(key).filter(|v| !is_empty(v));
+        let current = front.get(key).filter(|v| !is_blank(v));
         let lede_wrote_it = |v: &Value| {
             previously_written
                 .and_then(|w| w.get(key))

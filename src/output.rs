@@ -318,41 +318,16 @@ impl InPlace {
                 return Ok(());
             }
         };
-        let bytes = if file.layout == Layout::Markdown {
-            let enrichment = file
-                .values
-                .first()
-                .and_then(|r| r.get(&self.output_key))
-                .unwrap_or(&Value::Null);
-            match crate::markdown::apply(&original, enrichment, &self.markdown) {
-                Ok(applied) => {
-                    if !applied.kept.is_empty() {
-                        self.kept.push((file.path.clone(), applied.kept));
-                    }
-                    match applied.bytes {
-                        Some(bytes) => bytes,
-                        None => {
-                            self.unchanged += 1;
-                            return Ok(());
-                        }
-                    }
-                }
-                Err(why) => {
-                    self.failed.push((file.path, why));
-                    return Ok(());
-                }
+        let bytes = match self.rendered(&file, &original) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                self.unchanged += 1;
+                return Ok(());
             }
-        } else if file.layout == Layout::Wxr {
-            let updates = wxr_updates(&file.values, &self.output_key, self.markdown.overwrite);
-            match crate::wxr::write_enriched(&original, &updates) {
-                Ok(bytes) => bytes,
-                Err(why) => {
-                    self.failed.push((file.path, why));
-                    return Ok(());
-                }
+            Err(why) => {
+                self.failed.push((file.path, why));
+                return Ok(());
             }
-        } else {
-            render(file.layout, &file.values, &original)
         };
         if bytes == original {
             self.unchanged += 1;
@@ -375,6 +350,32 @@ impl InPlace {
         Ok(())
     }
 
+    /// The file's new bytes in its own format; `None` when a Markdown file's front matter stays as
+    /// it is; `Err` when the file cannot be written back as it is (it is reported, not written).
+    fn rendered(&mut self, file: &InPlaceFile, original: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        match file.layout {
+            Layout::Markdown => {
+                let enrichment = file
+                    .values
+                    .first()
+                    .and_then(|r| r.get(&self.output_key))
+                    .unwrap_or(&Value::Null);
+                let applied = crate::markdown::apply(original, enrichment, &self.markdown)?;
+                if !applied.kept.is_empty() {
+                    self.kept.push((file.path.clone(), applied.kept));
+                }
+                Ok(applied.bytes)
+            }
+            Layout::Wxr => {
+                let updates = wxr_updates(&file.values, &self.output_key, self.markdown.overwrite);
+                crate::wxr::write_enriched(original, &updates).map(Some)
+            }
+            Layout::Lines | Layout::Array | Layout::Object => {
+                Ok(Some(render(file.layout, &file.values, original)))
+            }
+        }
+    }
+
     /// Stopped early: the file in hand is left as it was.
     pub fn abandon(&mut self) {
         self.current = None;
@@ -389,12 +390,7 @@ fn wxr_updates(
     output_key: &str,
     overwrite: bool,
 ) -> Vec<crate::wxr::PostUpdate> {
-    let blank = |v: Option<&Value>| match v {
-        None | Some(Value::Null) => true,
-        Some(Value::String(s)) => s.trim().is_empty(),
-        Some(Value::Array(a)) => a.is_empty(),
-        Some(_) => false,
-    };
+    let blank = |v: Option<&Value>| v.is_none_or(crate::markdown::is_blank);
     records
         .iter()
         .filter_map(|record| {
