@@ -21,6 +21,12 @@ use std::sync::{Arc, Mutex};
 
 pub const TOOL: &str = concat!("lede ", env!("CARGO_PKG_VERSION"));
 
+/// Raised whenever a change to the code (not to options) changes what comes out for the same
+/// input, so that enrichments made by an older build are recomputed rather than skipped as current.
+/// 2: topic scores averaged along the vocabulary's tree, flat vocabularies' labels corrected for
+/// hubness, title weighted by topics::TITLE_WEIGHT.
+const METHOD_REVISION: u32 = 2;
+
 /// Fewer prose words than this and an article is not tagged: a guess would be noise.
 const MIN_WORDS_TO_TAG: usize = 8;
 
@@ -106,7 +112,9 @@ impl EmbedderRouter {
 /// Label vectors of the topic vocabulary, one set per embedder.
 struct LabelIndex {
     text_vecs: HashMap<String, Vec<Vec<f32>>>,
-    vecs: HashMap<String, Vec<Vec<f32>>>,
+    /// Mean vector of topics::reference_texts() per embedder (flat vocabularies only).
+    references: HashMap<String, Vec<f32>>,
+    spaces: HashMap<String, topics::LabelSpace>,
     /// Fingerprint of the examples learnt from (empty when none).
     learned: String,
 }
@@ -182,6 +190,7 @@ pub struct LearnReport {
 #[derive(Serialize)]
 struct ConfigFingerprint<'a> {
     tool: &'a str,
+    method_revision: u32,
     output_key: &'a str,
     id_fields: &'a [String],
     title_fields: &'a [String],
@@ -257,13 +266,43 @@ impl Enricher {
                         })?;
                     text_vecs.insert(e.id().to_string(), vecs);
                 }
+                // A flat vocabulary's labels are corrected for how near they sit to text in
+                // general (topics::HUB_CORRECTION): the mean of the reference texts, embedded
+                // once per model and cached like the labels.
+                let mut references = HashMap::new();
+                if !t.taxonomy.hierarchical {
+                    let texts = topics::reference_texts();
+                    let texts: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
+                    let mut h = Sha256::new();
+                    texts.iter().for_each(|t| h.update(t.as_bytes()));
+                    for e in router.all() {
+                        let key = format!(
+                            "{}\nreference {}\nquery",
+                            e.id(),
+                            hex::encode(h.clone().finalize())
+                        );
+                        let vecs = cached_vectors(
+                            options.cache_dir.as_deref(),
+                            &key,
+                            texts.len(),
+                            || e.embed(&texts, TextKind::Query),
+                        )?;
+                        let mut m = vec![0f32; e.dim()];
+                        for v in &vecs {
+                            m.iter_mut().zip(v).for_each(|(a, x)| *a += x);
+                        }
+                        m.iter_mut().for_each(|a| *a /= vecs.len().max(1) as f32);
+                        references.insert(e.id().to_string(), m);
+                    }
+                }
                 let mut index = LabelIndex {
-                    vecs: HashMap::new(),
+                    spaces: HashMap::new(),
+                    references,
                     text_vecs,
                     learned: String::new(),
                 };
                 let examples = Self::example_means_from_vocabulary(t, router)?;
-                Self::rebuild_label_vecs(&mut index, t, &examples);
+                Self::rebuild_label_spaces(&mut index, t, &examples);
                 Some(index)
             }
             _ => None,
@@ -286,6 +325,7 @@ impl Enricher {
         let o = &self.options;
         let fingerprint = ConfigFingerprint {
             tool: TOOL,
+            method_revision: METHOD_REVISION,
             output_key: &o.output_key,
             id_fields: &o.fields.id,
             title_fields: &o.fields.title,
@@ -347,13 +387,13 @@ impl Enricher {
         Ok(out)
     }
 
-    fn rebuild_label_vecs(
+    fn rebuild_label_spaces(
         index: &mut LabelIndex,
         t: &TopicsConfig,
         examples: &HashMap<String, Vec<Option<Vec<f32>>>>,
     ) {
         let n = t.taxonomy.labels.len();
-        index.vecs = index
+        index.spaces = index
             .text_vecs
             .iter()
             .map(|(id, text_vecs)| {
@@ -361,7 +401,13 @@ impl Enricher {
                 let ex = examples.get(id).unwrap_or(&none);
                 (
                     id.clone(),
-                    topics::label_vectors(text_vecs.clone(), ex, t.example_weight),
+                    topics::LabelSpace::new(
+                        &t.taxonomy,
+                        text_vecs.clone(),
+                        ex,
+                        t.example_weight,
+                        index.references.get(id).map(|r| r.as_slice()),
+                    ),
                 )
             })
             .collect();
@@ -410,8 +456,13 @@ impl Enricher {
                     _ => continue,
                 };
                 let embedder = router.for_language(&p.language.code);
-                let Some(vec) = article_vector(embedder.as_ref(), article, &p.sentences, &vectors)
-                else {
+                let Some(vec) = article_vector(
+                    embedder.as_ref(),
+                    article,
+                    &p.sentences,
+                    &vectors,
+                    topics::TITLE_WEIGHT,
+                ) else {
                     continue;
                 };
                 report.articles += 1;
@@ -452,7 +503,7 @@ impl Enricher {
         }
         if let Some(index) = &mut self.labels {
             index.learned = format!("sha256:{}", hex::encode(hasher.finalize()));
-            Self::rebuild_label_vecs(index, &t, &examples);
+            Self::rebuild_label_spaces(index, &t, &examples);
         }
         self.config_hashes = Mutex::new(HashMap::new());
         Ok(report)
@@ -786,8 +837,11 @@ impl Enricher {
                 .iter()
                 .map(|s| s.text.split_whitespace().count())
                 .sum();
-            let article_vec = article_vector(embedder.as_ref(), &article, &sentences, vectors)
-                .filter(|_| words >= MIN_WORDS_TO_TAG);
+            let taggable = words >= MIN_WORDS_TO_TAG;
+            // Keywords are ranked against the article with its title at full weight (headline
+            // words make good keywords); topics weigh the title less (see topics::TITLE_WEIGHT).
+            let article_vec = article_vector(embedder.as_ref(), &article, &sentences, vectors, 1.0)
+                .filter(|_| taggable);
             let too_short = || {
                 Value::String(format!(
                     "too short to tag (fewer than {MIN_WORDS_TO_TAG} words)"
@@ -816,10 +870,18 @@ impl Enricher {
                 );
             }
             if let (Some(t), Some(index)) = (&self.options.topics, &self.labels) {
-                match (&article_vec, index.vecs.get(embedder.id())) {
-                    (Some(v), Some(label_vecs)) => {
+                let topic_vec = article_vector(
+                    embedder.as_ref(),
+                    &article,
+                    &sentences,
+                    vectors,
+                    topics::TITLE_WEIGHT,
+                )
+                .filter(|_| taggable);
+                match (&topic_vec, index.spaces.get(embedder.id())) {
+                    (Some(v), Some(space)) => {
                         let found =
-                            topics::assign(v, &t.taxonomy, label_vecs, &language.code, &t.options);
+                            topics::assign(v, &t.taxonomy, space, &language.code, &t.options);
                         out.insert(
                             "topics".into(),
                             serde_json::to_value(&found).expect("serialisable"),
@@ -915,12 +977,13 @@ fn mean(vecs: &[Vec<f32>]) -> Vec<f32> {
 }
 
 /// What an article is about, as one vector: the mean of its sentences' vectors plus its title's
-/// (reusing the vectors the teaser needs; no extra model pass).
+/// times `title_weight` (reusing the vectors the teaser needs; no extra model pass).
 fn article_vector(
     embedder: &dyn Embedder,
     article: &Article,
     sentences: &[Sentence],
     vectors: &Vectors,
+    title_weight: f32,
 ) -> Option<Vec<f32>> {
     let get = |t: &str| vectors.get(&(embedder.id().to_string(), t.to_string()));
     let mut parts: Vec<Vec<f32>> = sentences
@@ -933,7 +996,9 @@ fn article_vector(
     let mut v = mean(&parts);
     if let Some(t) = get(&article.title) {
         parts.clear();
-        v.iter_mut().zip(t).for_each(|(a, x)| *a += x);
+        v.iter_mut()
+            .zip(t)
+            .for_each(|(a, x)| *a += title_weight * x);
         topics::normalize(&mut v);
     }
     Some(v)

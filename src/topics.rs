@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 /// The IPTC Media Topics vocabulary shipped in `models/iptc/` (CC BY 4.0, see its README).
@@ -290,40 +290,122 @@ pub fn normalize(v: &mut [f32]) {
     }
 }
 
-/// The vector that stands for each label: its text's embedding, moved towards the mean of its
-/// examples (from the vocabulary file or from articles tagged by hand) when it has any.
-pub fn label_vectors(
-    text_vecs: Vec<Vec<f32>>,
-    example_means: &[Option<Vec<f32>>],
-    example_weight: f32,
-) -> Vec<Vec<f32>> {
-    text_vecs
-        .into_iter()
-        .zip(example_means)
-        .map(|(mut v, ex)| {
-            if let Some(ex) = ex {
-                for (x, e) in v.iter_mut().zip(ex) {
-                    *x += example_weight * e;
-                }
-            }
-            normalize(&mut v);
-            v
-        })
-        .collect()
+/// How much an article's title counts against the mean of its body sentences when it is matched
+/// to labels: a headline is one sentence, so weighting it like the whole body (1.0) let short,
+/// punning titles decide (measured in benches/QUALITY.md).
+pub const TITLE_WEIGHT: f32 = 0.5;
+
+/// How much of a label's similarity to text in general (the mean of the reference texts) is taken
+/// off its score, for labels known only by their text in a flat vocabulary. A short label ("Sport")
+/// sits near every text and otherwise wins articles about anything (the "hub" problem of
+/// nearest-neighbour search in embedding spaces); measured in benches/QUALITY.md.
+pub const HUB_CORRECTION: f32 = 0.5;
+
+/// Texts that stand for "text in general" when a label's hubness is measured: every IPTC Media Topic
+/// ("label: definition", English), i.e. a sentence about each subject the news covers.
+pub fn reference_texts() -> Vec<String> {
+    Taxonomy::iptc(6).label_texts()
 }
 
-/// Top topics for one article vector, best first; ties go to the label listed first.
+/// The labels of a vocabulary as vectors ready for scoring, with each label's ancestors where the
+/// vocabulary is a tree and each label's hub correction where it is flat.
+#[derive(Debug, Clone)]
+pub struct LabelSpace {
+    /// Each label's vector, L2-normalised.
+    pub vecs: Vec<Vec<f32>>,
+    /// Indices of each label's ancestors in the vocabulary (empty in a flat one).
+    ancestors: Vec<Vec<usize>>,
+    /// Taken off each label's cosine (0 for labels with examples, and in a tree).
+    bias: Vec<f32>,
+}
+
+impl LabelSpace {
+    /// `text_vecs[i]` embeds label i's text; `example_means[i]` is the normalised mean vector of its
+    /// examples (from the vocabulary file or from articles tagged by hand), added with
+    /// `example_weight`. `reference` is the mean vector of `reference_texts()`, needed for a flat
+    /// vocabulary only.
+    pub fn new(
+        taxonomy: &Taxonomy,
+        text_vecs: Vec<Vec<f32>>,
+        example_means: &[Option<Vec<f32>>],
+        example_weight: f32,
+        reference: Option<&[f32]>,
+    ) -> LabelSpace {
+        let vecs: Vec<Vec<f32>> = text_vecs
+            .into_iter()
+            .zip(example_means)
+            .map(|(mut v, ex)| {
+                if let Some(ex) = ex {
+                    for (x, e) in v.iter_mut().zip(ex) {
+                        *x += example_weight * e;
+                    }
+                }
+                normalize(&mut v);
+                v
+            })
+            .collect();
+        // In a tree the path mean already keeps narrow labels in their branch; with examples a
+        // label stands in article space, where the correction measured worse.
+        let bias = vecs
+            .iter()
+            .zip(example_means)
+            .map(|(v, ex)| match reference {
+                Some(r) if !taxonomy.hierarchical && ex.is_none() => HUB_CORRECTION * dot(v, r),
+                _ => 0.0,
+            })
+            .collect();
+        let index: HashMap<&str, usize> = taxonomy
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.id.as_str(), i))
+            .collect();
+        let ancestors = taxonomy
+            .labels
+            .iter()
+            .map(|l| {
+                let above = &l.path[..l.path.len().saturating_sub(1)];
+                above
+                    .iter()
+                    .filter_map(|id| index.get(id.as_str()).copied())
+                    .collect()
+            })
+            .collect();
+        LabelSpace {
+            vecs,
+            ancestors,
+            bias,
+        }
+    }
+}
+
+/// Top topics for one article vector, best first; ties go to the label listed first. A label's
+/// score is its cosine similarity to the article (less its hub correction in a flat vocabulary); in
+/// a tree (IPTC) it is the mean of the cosines
+/// along its path from the top, so a narrow label wins only inside a branch that fits the article
+/// as a whole. Without this, narrow labels whose text happens to sit near everything ("leisure",
+/// "retirement") won unrelated articles: measured in benches/QUALITY.md.
 pub fn assign(
     article: &[f32],
     taxonomy: &Taxonomy,
-    label_vecs: &[Vec<f32>],
+    space: &LabelSpace,
     language: &str,
     options: &TopicOptions,
 ) -> Vec<Topic> {
-    let mut scored: Vec<(usize, f32)> = label_vecs
+    let cosines: Vec<f32> = space
+        .vecs
+        .iter()
+        .zip(&space.bias)
+        .map(|(v, b)| dot(article, v) - b)
+        .collect();
+    let mut scored: Vec<(usize, f32)> = space
+        .ancestors
         .iter()
         .enumerate()
-        .map(|(i, v)| (i, dot(article, v)))
+        .map(|(i, above)| {
+            let sum: f32 = cosines[i] + above.iter().map(|&a| cosines[a]).sum::<f32>();
+            (i, sum / (1 + above.len()) as f32)
+        })
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     scored
@@ -440,20 +522,77 @@ mod tests {
             r#"[{"id":"x","label":"X","description":"d"},{"id":"y","label":"Y"}]"#,
         );
         let t = Taxonomy::from_file(&p).unwrap();
-        let vecs = vec![vec![1.0, 0.0], vec![0.6, 0.8]];
-        let got = assign(
-            &[0.0, 1.0],
+        let space = LabelSpace::new(
             &t,
-            &vecs,
-            "en",
-            &TopicOptions {
-                top_k: 2,
-                threshold: 0.5,
-            },
+            vec![vec![1.0, 0.0], vec![0.6, 0.8]],
+            &[None, None],
+            2.0,
+            None,
         );
+        let options = TopicOptions {
+            top_k: 2,
+            threshold: 0.5,
+        };
+        let got = assign(&[0.0, 1.0], &t, &space, "en", &options);
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].id, "y");
         assert_eq!(got[0].score, 0.8);
         assert_eq!(t.label_texts()[0], "X: d");
+    }
+
+    #[test]
+    fn a_narrow_label_wins_only_inside_a_branch_that_fits() {
+        // IPTC: "sport" > "sports officiating"; "lifestyle and leisure" > "leisure". An article about
+        // a match whose nearest single label is "leisure" (0.62 against 0.60) goes to the sport
+        // branch, because "sport" fits it far better than "lifestyle and leisure".
+        let t = Taxonomy::iptc(2);
+        let pos = |id: &str| t.labels.iter().position(|l| l.id == id).unwrap();
+        let (sport, officiating) = (pos("medtop:15000000"), pos("medtop:20001325"));
+        let (lifestyle, leisure) = (pos("medtop:10000000"), pos("medtop:20000538"));
+        let n = t.labels.len();
+        // Label i is the unit vector e_i; the article is a mix of the four labels above.
+        let text_vecs: Vec<Vec<f32>> = (0..n)
+            .map(|i| (0..n).map(|j| f32::from(u8::from(i == j))).collect())
+            .collect();
+        let mut article = vec![0f32; n];
+        article[sport] = 0.5;
+        article[officiating] = 0.60;
+        article[lifestyle] = 0.1;
+        article[leisure] = 0.62;
+        let space = LabelSpace::new(&t, text_vecs, &vec![None; n], 2.0, Some(&article));
+        let got = assign(&article, &t, &space, "en", &TopicOptions::default());
+        assert_eq!(got[0].id, "medtop:20001325", "{got:?}");
+        assert_eq!(got[0].path.as_ref().unwrap()[0], "medtop:15000000");
+        assert_eq!(got[0].score, 0.55);
+        assert_eq!(got[1].id, "medtop:15000000");
+    }
+
+    #[test]
+    fn a_label_near_all_text_is_corrected_in_a_flat_vocabulary() {
+        let (_d, p) = file("t.txt", "Sport\nSecurity\n");
+        let t = Taxonomy::from_file(&p).unwrap();
+        // "Sport" sits near text in general (the reference), "Security" less so; the article is
+        // a little nearer "Sport" by raw cosine.
+        let reference = [0.9, 0.1, 0.0];
+        let article = [0.7, 0.0, 0.714];
+        let labels = vec![vec![0.8, 0.0, 0.6], vec![0.0, 0.2, 0.98]];
+        let plain = LabelSpace::new(&t, labels.clone(), &[None, None], 2.0, None);
+        let top = |s: &LabelSpace| {
+            assign(&article, &t, s, "en", &TopicOptions::default())[0]
+                .id
+                .clone()
+        };
+        assert_eq!(top(&plain), "Sport");
+        let corrected = LabelSpace::new(&t, labels.clone(), &[None, None], 2.0, Some(&reference));
+        assert_eq!(top(&corrected), "Security");
+        // A label learnt from examples is not corrected.
+        let learnt = LabelSpace::new(
+            &t,
+            labels,
+            &[Some(vec![1.0, 0.0, 0.0]), None],
+            0.0,
+            Some(&reference),
+        );
+        assert_eq!(top(&learnt), "Sport");
     }
 }
