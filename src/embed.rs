@@ -179,6 +179,13 @@ impl BertEmbedder {
         })
     }
 
+    /// Converts the weights to bfloat16 (activations follow), for measuring that path
+    /// (benches/precision.rs). The pipeline keeps fp32: see benches/THROUGHPUT.md for why.
+    pub fn to_bfloat16(&self) {
+        let mut guard = self.model.lock().unwrap_or_else(|p| p.into_inner());
+        guard.1.bfloat16();
+    }
+
     fn prefix(&self, kind: TextKind) -> &str {
         match kind {
             TextKind::Query => &self.prefixes.query,

@@ -1,0 +1,149 @@
+//! fp32 against bf16 and int8 on this CPU, for the embedder (issue 5: keep a lower precision only
+//! where vectors stay within cosine 0.999 of fp32 and it is faster).
+//!
+//! `cargo bench --bench precision` prints a Markdown table:
+//! 1. the embedder's three linear layer shapes (384x384, 384->1536, 1536->384 for e5-small) on 2,048
+//!    rows: libtorch fp32 matmul, bf16 matmul, and fbgemm int8 weights with fp32 activations (the
+//!    kernel PyTorch's dynamic quantization uses), time and the lowest row cosine against fp32;
+//! 2. the whole model (multilingual-e5-small, installed) on sentences of the bundled samples: fp32
+//!    against bf16 weights, time and the lowest cosine between the two vectors of a sentence.
+use lede::embed::{cosine, BatchOptions, BertEmbedder, Embedder, TextKind};
+use lede::models::{self, Store};
+use std::time::Instant;
+use tch::{Kind, Tensor};
+
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut best = f64::INFINITY;
+    let mut out = None;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let r = f();
+        best = best.min(t.elapsed().as_secs_f64());
+        out = Some(r);
+    }
+    (best, out.unwrap())
+}
+
+/// Lowest cosine between matching rows.
+fn min_row_cosine(a: &Tensor, b: &Tensor) -> f64 {
+    let a = a.to_kind(Kind::Double);
+    let b = b.to_kind(Kind::Double);
+    let dots = (&a * &b).sum_dim_intlist([1i64].as_slice(), false, Kind::Double);
+    let norms = a.norm_scalaropt_dim(2, [1i64].as_slice(), false)
+        * b.norm_scalaropt_dim(2, [1i64].as_slice(), false);
+    (dots / norms).min().double_value(&[])
+}
+
+/// PyTorch's fbgemm_linear_quantize_weight (not exposed by tch): per-tensor asymmetric int8 over
+/// [min(w, 0), max(w, 0)], and the column offsets fbgemm expects (row sums of the quantized
+/// weight minus zero point times K).
+fn quantize_weight(w: &Tensor) -> (Tensor, Tensor, Tensor, f64, i64) {
+    let (_, k) = w.size2().unwrap();
+    let min = w.min().double_value(&[]).min(0.0);
+    let max = w.max().double_value(&[]).max(0.0);
+    let scale = ((max - min) / 255.0).max(1e-12);
+    let zero_point = (-128.0 - min / scale).round().clamp(-128.0, 127.0) as i64;
+    let q = (w / scale)
+        .round()
+        .g_add_scalar(zero_point)
+        .clamp(-128, 127)
+        .to_kind(Kind::Int8);
+    let col_offsets = (q
+        .to_kind(Kind::Int)
+        .sum_dim_intlist([1i64].as_slice(), false, Kind::Int)
+        - zero_point * k)
+        .to_kind(Kind::Int);
+    let packed = q.fbgemm_pack_quantized_matrix();
+    (q, packed, col_offsets, scale, zero_point)
+}
+
+fn main() {
+    // Criterion passes --bench; nothing to parse.
+    tch::manual_seed(0);
+    let threads = tch::get_num_threads();
+    println!("libtorch {threads} threads; rows 2,048; best of 5\n");
+    println!(
+        "| layer | fp32 ms | bf16 ms | bf16 lowest row cosine | int8 ms | int8 lowest row cosine |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let rows = 2048;
+    for (k, n) in [(384, 384), (384, 1536), (1536, 384)] {
+        let x = Tensor::randn([rows, k], (Kind::Float, tch::Device::Cpu));
+        // Weights like a trained layer's: small, centred.
+        let w = Tensor::randn([n, k], (Kind::Float, tch::Device::Cpu)) * 0.05;
+        let bias = Tensor::zeros([n], (Kind::Float, tch::Device::Cpu));
+        let (t32, y32) = best_of(5, || x.linear(&w, Some(&bias)));
+        let (xb, wb, bb) = (
+            x.to_kind(Kind::BFloat16),
+            w.to_kind(Kind::BFloat16),
+            bias.to_kind(Kind::BFloat16),
+        );
+        let (t16, y16) = best_of(5, || xb.linear(&wb, Some(&bb)));
+        let (q, packed, col_offsets, scale, zp) = quantize_weight(&w);
+        let (t8, y8) = best_of(5, || {
+            x.fbgemm_linear_int8_weight_fp32_activation(
+                &q,
+                &packed,
+                &col_offsets,
+                scale,
+                zp as f64,
+                &bias,
+            )
+        });
+        println!(
+            "| {k}->{n} | {:.2} | {:.2} | {:.5} | {:.2} | {:.5} |",
+            t32 * 1e3,
+            t16 * 1e3,
+            min_row_cosine(&y32, &y16),
+            t8 * 1e3,
+            min_row_cosine(&y32, &y8)
+        );
+    }
+
+    let store = Store::new(models::default_models_dir());
+    let load =
+        || BertEmbedder::from_store(&store, "multilingual-e5-small", BatchOptions::default());
+    let (fp32, bf16) = match (load(), load()) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            println!("\nwhole-model comparison skipped: {e} (run `lede models install`)");
+            return;
+        }
+    };
+    bf16.to_bfloat16();
+    let samples = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/samples/articles.jsonl"
+    ))
+    .expect("samples/articles.jsonl");
+    let mut sentences = Vec::new();
+    for line in samples.lines().filter(|l| !l.trim().is_empty()) {
+        let record: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(line).unwrap();
+        let article = lede::input::to_article(&record, &Default::default()).unwrap();
+        sentences.extend(
+            lede::segment::split_sentences(&article.body, "und")
+                .into_iter()
+                .map(|s| s.text),
+        );
+    }
+    let texts: Vec<&str> = sentences.iter().map(String::as_str).collect();
+    let tokens: usize = texts
+        .iter()
+        .map(|t| fp32.count_tokens(t, TextKind::Query).unwrap() + 2)
+        .sum();
+    let (t32, v32) = best_of(3, || fp32.embed(&texts, TextKind::Query).unwrap());
+    let (t16, v16) = best_of(3, || bf16.embed(&texts, TextKind::Query).unwrap());
+    let cosines: Vec<f32> = v32.iter().zip(&v16).map(|(a, b)| cosine(a, b)).collect();
+    let min = cosines.iter().cloned().fold(f32::INFINITY, f32::min);
+    let mean = cosines.iter().sum::<f32>() / cosines.len() as f32;
+    println!(
+        "\nWhole model, {} sentences, {tokens} tokens: fp32 {:.2} s ({:.0} tokens/s), bf16 {:.2} s \
+         ({:.0} tokens/s); cosine bf16 vs fp32: lowest {min:.5}, mean {mean:.5}",
+        texts.len(),
+        t32,
+        tokens as f64 / t32,
+        t16,
+        tokens as f64 / t16
+    );
+}
