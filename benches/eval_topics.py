@@ -148,6 +148,9 @@ def main():
     ap.add_argument("--sets", default=",".join(CLASSES))
     ap.add_argument("--no-baseline", action="store_true")
     args, extra = ap.parse_known_args()
+    if not args.no_baseline:
+        # Fail before the long lede runs, not after them.
+        import sentence_transformers  # noqa: F401
     print("| set | n | baseline (ST cosine) | lede zero-shot | n (rest) | lede + 10 examples/class "
           "| n (IPTC-mapped) | baseline IPTC top level | lede IPTC top level |")
     print("|---|---|---|---|---|---|---|---|---|")
