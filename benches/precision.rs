@@ -85,8 +85,8 @@ fn main() {
                 &q,
                 &packed,
                 &col_offsets,
-                scale,
-                zp as f64,
+                tch::Scalar::float(scale),
+                tch::Scalar::int(zp),
                 &bias,
             )
         });
