@@ -275,12 +275,9 @@ impl Enricher {
                     let texts: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
                     let mut h = Sha256::new();
                     texts.iter().for_each(|t| h.update(t.as_bytes()));
+                    let texts_hash = hex::encode(h.finalize());
                     for e in router.all() {
-                        let key = format!(
-                            "{}\nreference {}\nquery",
-                            e.id(),
-                            hex::encode(h.clone().finalize())
-                        );
+                        let key = format!("{}\nreference {texts_hash}\nquery", e.id());
                         let vecs = cached_vectors(
                             options.cache_dir.as_deref(),
                             &key,
@@ -456,13 +453,9 @@ impl Enricher {
                     _ => continue,
                 };
                 let embedder = router.for_language(&p.language.code);
-                let Some(vec) = article_vector(
-                    embedder.as_ref(),
-                    article,
-                    &p.sentences,
-                    &vectors,
-                    topics::TITLE_WEIGHT,
-                ) else {
+                let Some(vec) = article_vector(embedder.as_ref(), article, &p.sentences, &vectors)
+                    .map(|v| v.with_title(topics::TITLE_WEIGHT))
+                else {
                     continue;
                 };
                 report.articles += 1;
@@ -840,8 +833,9 @@ impl Enricher {
             let taggable = words >= MIN_WORDS_TO_TAG;
             // Keywords are ranked against the article with its title at full weight (headline
             // words make good keywords); topics weigh the title less (see topics::TITLE_WEIGHT).
-            let article_vec = article_vector(embedder.as_ref(), &article, &sentences, vectors, 1.0)
+            let article_vecs = article_vector(embedder.as_ref(), &article, &sentences, vectors)
                 .filter(|_| taggable);
+            let article_vec = article_vecs.as_ref().map(|v| v.with_title(1.0));
             let too_short = || {
                 Value::String(format!(
                     "too short to tag (fewer than {MIN_WORDS_TO_TAG} words)"
@@ -870,14 +864,9 @@ impl Enricher {
                 );
             }
             if let (Some(t), Some(index)) = (&self.options.topics, &self.labels) {
-                let topic_vec = article_vector(
-                    embedder.as_ref(),
-                    &article,
-                    &sentences,
-                    vectors,
-                    topics::TITLE_WEIGHT,
-                )
-                .filter(|_| taggable);
+                let topic_vec = article_vecs
+                    .as_ref()
+                    .map(|v| v.with_title(topics::TITLE_WEIGHT));
                 match (&topic_vec, index.spaces.get(embedder.id())) {
                     (Some(v), Some(space)) => {
                         let found =
@@ -976,30 +965,44 @@ fn mean(vecs: &[Vec<f32>]) -> Vec<f32> {
     m
 }
 
-/// What an article is about, as one vector: the mean of its sentences' vectors plus its title's
-/// times `title_weight` (reusing the vectors the teaser needs; no extra model pass).
-fn article_vector(
+/// What an article is about: the normalised mean of its sentences' vectors, and its title's vector
+/// (reusing the vectors the teaser needs; no extra model pass).
+struct ArticleVector<'a> {
+    body: Vec<f32>,
+    title: Option<&'a [f32]>,
+}
+
+impl ArticleVector<'_> {
+    /// The body plus the title times `title_weight`, normalised.
+    fn with_title(&self, title_weight: f32) -> Vec<f32> {
+        let mut v = self.body.clone();
+        if let Some(t) = self.title {
+            v.iter_mut()
+                .zip(t)
+                .for_each(|(a, x)| *a += title_weight * x);
+            topics::normalize(&mut v);
+        }
+        v
+    }
+}
+
+/// None when no sentence has a vector.
+fn article_vector<'a>(
     embedder: &dyn Embedder,
     article: &Article,
     sentences: &[Sentence],
-    vectors: &Vectors,
-    title_weight: f32,
-) -> Option<Vec<f32>> {
+    vectors: &'a Vectors,
+) -> Option<ArticleVector<'a>> {
     let get = |t: &str| vectors.get(&(embedder.id().to_string(), t.to_string()));
-    let mut parts: Vec<Vec<f32>> = sentences
+    let parts: Vec<Vec<f32>> = sentences
         .iter()
         .filter_map(|s| get(&s.text).cloned())
         .collect();
     if parts.is_empty() {
         return None;
     }
-    let mut v = mean(&parts);
-    if let Some(t) = get(&article.title) {
-        parts.clear();
-        v.iter_mut()
-            .zip(t)
-            .for_each(|(a, x)| *a += title_weight * x);
-        topics::normalize(&mut v);
-    }
-    Some(v)
+    Some(ArticleVector {
+        body: mean(&parts),
+        title: get(&article.title).map(|t| t.as_slice()),
+    })
 }
