@@ -3,10 +3,12 @@
 //!
 //! `cargo bench --bench precision` prints a Markdown table:
 //! 1. the embedder's three linear layer shapes (384x384, 384->1536, 1536->384 for e5-small) on 2,048
-//!    rows: libtorch fp32 matmul, bf16 matmul, and fbgemm int8 weights with fp32 activations (the
-//!    kernel PyTorch's dynamic quantization uses), time and the lowest row cosine against fp32;
+//!    rows: libtorch fp32 matmul, bf16 matmul, fbgemm int8 weights with fp32 activations (the
+//!    kernel PyTorch's dynamic quantization uses: one activation scale per call, so a row depends
+//!    on its batch mates), and int8 per token x int8 per channel through `_int_mm` (what
+//!    src/encoder.rs uses), time and the lowest row cosine against fp32;
 //! 2. the whole model (multilingual-e5-small, installed) on sentences of the bundled samples: fp32
-//!    against bf16 weights, time and the lowest cosine between the two vectors of a sentence.
+//!    (rust-bert) against `--precision int8` (our encoder) and bf16 weights, time and cosines.
 use lede::embed::{cosine, BatchOptions, BertEmbedder, Embedder, TextKind};
 use lede::models::{self, Store};
 use std::time::Instant;
@@ -57,15 +59,23 @@ fn quantize_weight(w: &Tensor) -> (Tensor, Tensor, Tensor, f64, i64) {
     (q, packed, col_offsets, scale, zero_point)
 }
 
+/// Symmetric int8 per row (a token, or an output channel): scale = max |x| / 127.
+fn quantize_rows(x: &Tensor) -> (Tensor, Tensor) {
+    let scale = x.abs().amax([1i64].as_slice(), true).clamp_min(1e-8) / 127.0;
+    let q = (x / &scale).round().clamp(-127, 127).to_kind(Kind::Int8);
+    (q, scale)
+}
+
 fn main() {
     // Criterion passes --bench; nothing to parse.
     tch::manual_seed(0);
     let threads = tch::get_num_threads();
     println!("libtorch {threads} threads; rows 2,048; best of 5\n");
     println!(
-        "| layer | fp32 ms | bf16 ms | bf16 lowest row cosine | int8 ms | int8 lowest row cosine |"
+        "| layer | fp32 ms | bf16 ms | bf16 lowest row cosine | fbgemm int8 ms | its lowest row cosine \
+         | int8 per token ms | its lowest row cosine |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     let rows = 2048;
     for (k, n) in [(384, 384), (384, 1536), (1536, 384)] {
         let x = Tensor::randn([rows, k], (Kind::Float, tch::Device::Cpu));
@@ -90,27 +100,39 @@ fn main() {
                 &bias,
             )
         });
+        let (wq, ws) = quantize_rows(&w);
+        let wq_t = wq.tr().contiguous();
+        let ws_row = ws.view([1, n]);
+        let (t8t, y8t) = best_of(5, || {
+            let (xq, xs) = quantize_rows(&x);
+            xq.internal_int_mm(&wq_t).to_kind(Kind::Float) * &xs * &ws_row + &bias
+        });
         println!(
-            "| {k}->{n} | {:.2} | {:.2} | {:.5} | {:.2} | {:.5} |",
+            "| {k}->{n} | {:.2} | {:.2} | {:.5} | {:.2} | {:.5} | {:.2} | {:.5} |",
             t32 * 1e3,
             t16 * 1e3,
             min_row_cosine(&y32, &y16),
             t8 * 1e3,
-            min_row_cosine(&y32, &y8)
+            min_row_cosine(&y32, &y8),
+            t8t * 1e3,
+            min_row_cosine(&y32, &y8t)
         );
     }
 
     let store = Store::new(models::default_models_dir());
     let load =
         || BertEmbedder::from_store(&store, "multilingual-e5-small", BatchOptions::default());
-    let (fp32, bf16) = match (load(), load()) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => {
+    let (fp32, bf16, int8) = match (load(), load(), load()) {
+        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
             println!("\nwhole-model comparison skipped: {e} (run `lede models install`)");
             return;
         }
     };
     bf16.to_bfloat16();
+    let int8 = int8
+        .with_precision(lede::encoder::Precision::Int8)
+        .expect("int8 encoder");
     let samples = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/samples/articles.jsonl"
@@ -132,18 +154,25 @@ fn main() {
         .iter()
         .map(|t| fp32.count_tokens(t, TextKind::Query).unwrap() + 2)
         .sum();
-    let (t32, v32) = best_of(3, || fp32.embed(&texts, TextKind::Query).unwrap());
-    let (t16, v16) = best_of(3, || bf16.embed(&texts, TextKind::Query).unwrap());
-    let cosines: Vec<f32> = v32.iter().zip(&v16).map(|(a, b)| cosine(a, b)).collect();
-    let min = cosines.iter().cloned().fold(f32::INFINITY, f32::min);
-    let mean = cosines.iter().sum::<f32>() / cosines.len() as f32;
     println!(
-        "\nWhole model, {} sentences, {tokens} tokens: fp32 {:.2} s ({:.0} tokens/s), bf16 {:.2} s \
-         ({:.0} tokens/s); cosine bf16 vs fp32: lowest {min:.5}, mean {mean:.5}",
-        texts.len(),
-        t32,
-        tokens as f64 / t32,
-        t16,
-        tokens as f64 / t16
+        "\nWhole model (multilingual-e5-small), {} sentences of the samples, {tokens} tokens, best of 3:\n",
+        texts.len()
     );
+    println!("| weights | s | tokens/s | lowest cosine to fp32 | mean cosine |");
+    println!("|---|---|---|---|---|");
+    let (t32, v32) = best_of(3, || fp32.embed(&texts, TextKind::Query).unwrap());
+    println!(
+        "| fp32 (rust-bert) | {t32:.2} | {:.0} | 1 | 1 |",
+        tokens as f64 / t32
+    );
+    for (name, model) in [("int8 per token (own encoder)", &int8), ("bf16", &bf16)] {
+        let (t, v) = best_of(3, || model.embed(&texts, TextKind::Query).unwrap());
+        let cosines: Vec<f32> = v32.iter().zip(&v).map(|(a, b)| cosine(a, b)).collect();
+        let min = cosines.iter().cloned().fold(f32::INFINITY, f32::min);
+        let mean = cosines.iter().sum::<f32>() / cosines.len() as f32;
+        println!(
+            "| {name} | {t:.2} | {:.0} | {min:.5} | {mean:.5} |",
+            tokens as f64 / t
+        );
+    }
 }

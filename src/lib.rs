@@ -4,6 +4,7 @@
 //! I/O, progress and exit codes.
 pub mod changes;
 pub mod embed;
+pub mod encoder;
 pub mod enrich;
 pub mod error;
 pub mod html;

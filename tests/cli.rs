@@ -417,6 +417,48 @@ fn output_is_identical_whatever_threads_and_batch_size() {
 }
 
 #[test]
+fn int8_output_is_deterministic_and_marked_as_another_model_state() {
+    let run = |extra: &[&str]| {
+        let mut args = vec!["enrich", SAMPLES, "--quiet"];
+        args.extend_from_slice(extra);
+        let out = lede(&args);
+        assert_success(&out);
+        out
+    };
+    let a = run(&[
+        "--precision",
+        "int8",
+        "--threads",
+        "1",
+        "--batch-tokens",
+        "512",
+    ]);
+    let b = run(&[
+        "--precision",
+        "int8",
+        "--threads",
+        "2",
+        "--batch-tokens",
+        "16384",
+    ]);
+    assert!(
+        a.stdout == b.stdout,
+        "int8 output differs between thread counts / batch sizes"
+    );
+    let fp32 = lines(&run(&[]));
+    for (q, f) in lines(&a).iter().zip(&fp32) {
+        let pq = &q["lede"]["provenance"];
+        let pf = &f["lede"]["provenance"];
+        let embedder = pq["models"]["embedder"].as_str().unwrap();
+        assert!(embedder.ends_with("+int8"), "{embedder}");
+        // A later fp32 run must recompute, not skip these records as current.
+        assert_ne!(pq["config_hash"], pf["config_hash"]);
+        // Same teaser as fp32 on the samples.
+        assert_eq!(q["lede"]["summary"]["text"], f["lede"]["summary"]["text"]);
+    }
+}
+
+#[test]
 fn site_taxonomy_labels_come_back_verbatim_and_fit_the_article() {
     let dir = tempfile::tempdir().unwrap();
     let tax = dir.path().join("tagi.txt");

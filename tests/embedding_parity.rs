@@ -3,6 +3,7 @@
 //! checks our dequantisation, tokenisation and windowing), sentence-transformers on our converted e5
 //! folder, and sentence-transformers on all-MiniLM-L6-v2. Needs the default models (scripts/setup).
 use lede::embed::{cosine, BatchOptions, BertEmbedder, Embedder, TextKind};
+use lede::encoder::{Encoder, Precision};
 use lede::models::{default_models_dir, Store};
 use serde_json::Value;
 
@@ -31,8 +32,13 @@ fn vectors(v: &Value) -> Vec<Vec<f32>> {
 }
 
 fn load(name: &str, batch_tokens: usize) -> BertEmbedder {
+    load_in(name, batch_tokens, Precision::Fp32)
+}
+
+fn load_in(name: &str, batch_tokens: usize, precision: Precision) -> BertEmbedder {
     let store = Store::new(default_models_dir());
     BertEmbedder::from_store(&store, name, BatchOptions { batch_tokens })
+        .and_then(|e| e.with_precision(precision))
         .unwrap_or_else(|e| panic!("{e}\n(run scripts/setup to install the default models)"))
 }
 
@@ -63,6 +69,17 @@ fn assert_close(
     theirs: &[Vec<f32>],
     skip: &dyn Fn(usize) -> bool,
 ) {
+    assert_within(MIN_COSINE, label, c, ours, theirs, skip)
+}
+
+fn assert_within(
+    min_cosine: f32,
+    label: &str,
+    c: &Case,
+    ours: &[Vec<f32>],
+    theirs: &[Vec<f32>],
+    skip: &dyn Fn(usize) -> bool,
+) {
     let mut worst = (1.0f32, String::new());
     for i in 0..c.ids.len() {
         if skip(i) {
@@ -70,8 +87,8 @@ fn assert_close(
         }
         let cos = cosine(&ours[i], &theirs[i]);
         assert!(
-            cos >= MIN_COSINE,
-            "{label}: {} ({}) cosine {cos:.6} < {MIN_COSINE}",
+            cos >= min_cosine,
+            "{label}: {} ({}) cosine {cos:.6} < {min_cosine}",
             c.ids[i],
             c.langs[i]
         );
@@ -187,10 +204,81 @@ fn long_text_is_windowed_not_cut() {
 
 #[test]
 fn a_vector_is_the_same_bits_whatever_shares_its_batch() {
+    same_bits_whatever_shares_the_batch(Precision::Fp32);
+}
+
+#[test]
+fn an_int8_vector_is_the_same_bits_whatever_shares_its_batch() {
+    // Activations are quantised per token, not per pass: a pass's other rows must not matter.
+    same_bits_whatever_shares_the_batch(Precision::Int8);
+}
+
+#[test]
+fn int8_vectors_stay_within_the_cosine_bound_of_fp32() {
+    let fx = fixture();
+    let c = case(&fx);
+    let texts: Vec<&str> = c.texts.iter().map(|s| s.as_str()).collect();
+    // The default embedder keeps issue 5's bound; English MiniLM (here also fed Polish, German and
+    // Russian) loses more in int8: measured lowest 0.9986, so README says to keep it in fp32.
+    for (name, bound) in [
+        ("multilingual-e5-small", MIN_COSINE),
+        ("all-MiniLM-L6-v2", 0.997),
+    ] {
+        let fp32 = load(name, 8192);
+        let int8 = load_in(name, 8192, Precision::Int8);
+        assert_ne!(
+            fp32.id(),
+            int8.id(),
+            "int8 vectors must not share fp32's caches"
+        );
+        for kind in [TextKind::Passage, TextKind::Query] {
+            let a = fp32.embed(&texts, kind).unwrap();
+            let b = int8.embed(&texts, kind).unwrap();
+            assert_within(bound, &format!("{name} int8 vs fp32"), &c, &b, &a, &|_| {
+                false
+            });
+            assert!(
+                a != b,
+                "{name}: int8 gave fp32's exact vectors: not run in int8?"
+            );
+        }
+    }
+}
+
+#[test]
+fn own_encoder_in_fp32_matches_rust_bert() {
+    // The int8 path runs our own forward pass; in fp32 it must be rust-bert's, op for op.
+    use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
+    use rust_bert::Config;
+    let dir = Store::new(default_models_dir())
+        .require("multilingual-e5-small")
+        .unwrap();
+    let config = BertConfig::from_file(dir.join("config.json"));
+    let mut vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    let model = BertModel::<BertEmbeddings>::new_with_optional_pooler(vs.root(), &config, false);
+    vs.load(dir.join("model.safetensors")).unwrap();
+    let ours = Encoder::from_variables(&vs.variables(), &config, Precision::Fp32).unwrap();
+    let ids = tch::Tensor::from_slice(&[
+        0i64, 1622, 12, 4, 8998, 7, 87, 2, 0, 3293, 5, 44, 9, 17, 11, 2,
+    ])
+    .view([2, 8]);
+    let mask = ids.ones_like();
+    let theirs = tch::no_grad(|| {
+        model
+            .forward_t(Some(&ids), Some(&mask), None, None, None, None, None, false)
+            .unwrap()
+            .hidden_state
+    });
+    let mine = tch::no_grad(|| ours.forward(&ids));
+    let diff = (theirs - mine).abs().max().double_value(&[]);
+    assert!(diff < 1e-5, "largest difference {diff}");
+}
+
+fn same_bits_whatever_shares_the_batch(precision: Precision) {
     // Shards, chunk sizes and token budgets put a text in different company; its vector (and so
     // every score and the output bytes) must not change in the last bit because of that. Short
     // texts (keyword candidates) in small batches were the cases that did.
-    let model = load("multilingual-e5-small", 8192);
+    let model = load_in("multilingual-e5-small", 8192, precision);
     let samples = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/samples/articles.jsonl"
@@ -213,7 +301,7 @@ fn a_vector_is_the_same_bits_whatever_shares_its_batch() {
         .map(|t| model.embed(&[t], TextKind::Passage).unwrap().remove(0))
         .collect();
     for budget in [8192, 512, 64] {
-        let model = load("multilingual-e5-small", budget);
+        let model = load_in("multilingual-e5-small", budget, precision);
         // All together, then every third one (other batch mates, other positions).
         let together = model.embed(&texts, TextKind::Passage).unwrap();
         let some: Vec<&str> = texts.iter().copied().skip(1).step_by(3).collect();
