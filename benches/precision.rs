@@ -10,6 +10,7 @@
 //! 2. the whole model (multilingual-e5-small, installed) on sentences of the bundled samples: fp32
 //!    (rust-bert) against `--precision int8` (our encoder) and bf16 weights, time and cosines.
 use lede::embed::{cosine, BatchOptions, BertEmbedder, Embedder, TextKind};
+use lede::encoder::quantize_rows;
 use lede::models::{self, Store};
 use std::time::Instant;
 use tch::{Kind, Tensor};
@@ -57,13 +58,6 @@ fn quantize_weight(w: &Tensor) -> (Tensor, Tensor, Tensor, f64, i64) {
         .to_kind(Kind::Int);
     let packed = q.fbgemm_pack_quantized_matrix();
     (q, packed, col_offsets, scale, zero_point)
-}
-
-/// Symmetric int8 per row (a token, or an output channel): scale = max |x| / 127.
-fn quantize_rows(x: &Tensor) -> (Tensor, Tensor) {
-    let scale = x.abs().amax([1i64].as_slice(), true).clamp_min(1e-8) / 127.0;
-    let q = (x / &scale).round().clamp(-127, 127).to_kind(Kind::Int8);
-    (q, scale)
 }
 
 fn main() {

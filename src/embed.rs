@@ -218,10 +218,6 @@ impl BertEmbedder {
         Ok(self)
     }
 
-    pub fn precision(&self) -> Precision {
-        self.precision
-    }
-
     fn prefix(&self, kind: TextKind) -> &str {
         match kind {
             TextKind::Query => &self.prefixes.query,

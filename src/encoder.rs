@@ -2,7 +2,7 @@
 //!
 //! rust-bert's `BertModel` owns its `nn::Linear` layers and cannot swap them; this module reads the
 //! same weights (from the loaded `VarStore`) and repeats its forward pass op for op: in `Fp32` it
-//! gives rust-bert's hidden states (tests/encoder_parity.rs), in `Int8` the six linear layers of
+//! gives rust-bert's hidden states (tests/embedding_parity.rs), in `Int8` the six linear layers of
 //! each block (query, key, value, attention output, intermediate, output: over 90% of the FLOPs at
 //! sentence lengths) multiply int8 by int8 into int32, except the attention's value projection,
 //! which stays fp32 (see `from_variables`).
@@ -46,8 +46,9 @@ impl std::fmt::Display for Precision {
     }
 }
 
-/// Symmetric int8 per row: scale = max |row| / 127 (rows of zeros get a tiny scale, not NaN).
-fn quantize_rows(x: &Tensor) -> (Tensor, Tensor) {
+/// Symmetric int8 per row (a token, or a weight's output channel): scale = max |row| / 127, as a
+/// column of scales (rows of zeros get a tiny scale, not NaN). Public for benches/precision.rs.
+pub fn quantize_rows(x: &Tensor) -> (Tensor, Tensor) {
     let scale = x.abs().amax([-1i64].as_slice(), true).clamp_min(1e-12) / 127.0;
     let q = (x / &scale).round().clamp(-127, 127).to_kind(Kind::Int8);
     (q, scale)

@@ -223,8 +223,9 @@ struct EnrichArgs {
     /// Most tokens per model forward pass (each pass holds texts of one token length, unpadded).
     #[arg(long, default_value_t = 8192)]
     batch_tokens: usize,
-    /// Arithmetic of the embedder's linear layers: fp32, or int8 (about 1.6-2x faster on 2 cores, vectors
-    /// within cosine 0.999 of fp32; see benches/THROUGHPUT.md). Part of the config fingerprint.
+    /// Arithmetic of the embedder's linear layers: fp32, or int8 (whole pipeline about 1.7x faster; e5-small
+    /// vectors within cosine 0.999 of fp32, teasers and keywords hold, IPTC topics lose 2-6 points: see
+    /// README and benches/QUALITY.md). Part of the config fingerprint.
     #[arg(long, default_value = "fp32")]
     precision: lede::encoder::Precision,
     /// Embedding model for every language (a model name from `lede models list`, or a local HF-layout folder).
