@@ -255,15 +255,20 @@ impl Enricher {
         }
         let labels = match (&options.topics, &embedders) {
             (Some(t), Some(router)) => {
-                let texts = t.taxonomy.label_texts();
-                let texts: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
+                // Label texts, then the names of narrower labels (a tree's broad subjects are
+                // represented by what they cover: topics::subject_vectors).
+                let own = t.taxonomy.label_texts();
+                let narrower = t.taxonomy.narrower_texts();
+                let texts: Vec<&str> = own.iter().chain(&narrower).map(|s| s.as_str()).collect();
                 let mut text_vecs = HashMap::new();
                 for e in router.all() {
                     let key = format!("{}\n{}\nquery", e.id(), t.taxonomy.hash());
-                    let vecs =
+                    let mut vecs =
                         cached_vectors(options.cache_dir.as_deref(), &key, texts.len(), || {
                             e.embed(&texts, TextKind::Query)
                         })?;
+                    let narrower_vecs = vecs.split_off(own.len());
+                    let vecs = topics::subject_vectors(&t.taxonomy, vecs, &narrower_vecs);
                     text_vecs.insert(e.id().to_string(), vecs);
                 }
                 // A flat vocabulary's labels are corrected for how near they sit to text in
