@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::models::{ModelSpec, Prefixes, Store};
 use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
 use rust_bert::Config;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Mutex;
 use tch::{nn, Device, Kind, Tensor};
@@ -29,6 +30,29 @@ pub trait Embedder: Send + Sync {
     fn embed(&self, texts: &[&str], kind: TextKind) -> Result<Vec<Vec<f32>>>;
     /// Number of model tokens of a text (prefix included, specials excluded).
     fn count_tokens(&self, text: &str, kind: TextKind) -> Result<usize>;
+    /// `embed`, and besides each text's vector one vector per byte span of it (`spans[i]` are
+    /// spans of `texts[i]`). Here each span is embedded as a text of its own; an encoder that can
+    /// instead pools its token vectors from the text's own forward pass (a phrase in its context,
+    /// and no extra model work).
+    fn embed_with_spans(
+        &self,
+        texts: &[&str],
+        spans: &[Vec<Range<usize>>],
+        kind: TextKind,
+    ) -> Result<(Vec<Vec<f32>>, Vec<Vec<Vec<f32>>>)> {
+        let vecs = self.embed(texts, kind)?;
+        let parts: Vec<&str> = texts
+            .iter()
+            .zip(spans)
+            .flat_map(|(t, s)| s.iter().map(move |r| &t[r.clone()]))
+            .collect();
+        let mut part_vecs = self.embed(&parts, kind)?.into_iter();
+        let span_vecs = spans
+            .iter()
+            .map(|s| s.iter().filter_map(|_| part_vecs.next()).collect())
+            .collect();
+        Ok((vecs, span_vecs))
+    }
     /// Work done so far, for throughput reports.
     fn usage(&self) -> EmbedUsage {
         EmbedUsage::default()
@@ -226,20 +250,93 @@ impl BertEmbedder {
     }
 
     fn content_ids(&self, text: &str, kind: TextKind) -> Result<Vec<u32>> {
+        Ok(self.content_encoding(text, kind)?.0)
+    }
+
+    /// Token ids of the prefixed text, and each token's byte range in `text` (the prefix's tokens
+    /// get empty ranges at 0).
+    fn content_encoding(
+        &self,
+        text: &str,
+        kind: TextKind,
+    ) -> Result<(Vec<u32>, Vec<Range<usize>>)> {
+        let prefix = self.prefix(kind).len();
         let input = format!("{}{}", self.prefix(kind), text);
         let enc = self
             .tokenizer
             .encode(input, false)
             .map_err(|e| Error::Tokenizer(e.to_string()))?;
-        Ok(enc.get_ids().to_vec())
+        let offsets = enc
+            .get_offsets()
+            .iter()
+            .map(|&(a, b)| a.saturating_sub(prefix)..b.saturating_sub(prefix))
+            .collect();
+        Ok((enc.get_ids().to_vec(), offsets))
     }
 
-    /// Mean-pooled (not normalised) vectors of each window, in the given order.
-    fn forward_windows(&self, windows: &[Vec<i64>]) -> Result<Vec<Vec<f32>>> {
+    /// Windows (CLS, at most `max_tokens - 2` content tokens, SEP) of every non-blank text, and
+    /// for each window its text, its first content token's index in that text and its
+    /// content-token count. With `spans`, also each span's token range in its text.
+    #[allow(clippy::type_complexity)]
+    fn windows(
+        &self,
+        texts: &[&str],
+        spans: &[Vec<Range<usize>>],
+        kind: TextKind,
+    ) -> Result<(
+        Vec<Vec<i64>>,
+        Vec<(usize, usize, usize)>,
+        Vec<Vec<Range<usize>>>,
+    )> {
+        let per_window = self.max_tokens - 2;
+        let mut windows = Vec::new();
+        let mut owner = Vec::new();
+        let mut token_spans = Vec::with_capacity(texts.len());
+        for (t, text) in texts.iter().enumerate() {
+            let wanted = spans.get(t).map(Vec::as_slice).unwrap_or_default();
+            if text.trim().is_empty() {
+                token_spans.push(vec![0..0; wanted.len()]);
+                continue;
+            }
+            let (ids, offsets) = self.content_encoding(text, kind)?;
+            // A span covers every token that overlaps it (a word piece of a longer word too).
+            token_spans.push(
+                wanted
+                    .iter()
+                    .map(|r| {
+                        let hit = |o: &Range<usize>| o.start < r.end && o.end > r.start;
+                        match offsets.iter().position(hit) {
+                            Some(a) => a..offsets.iter().rposition(hit).unwrap_or(a) + 1,
+                            None => 0..0,
+                        }
+                    })
+                    .collect(),
+            );
+            for (c, chunk) in ids.chunks(per_window).enumerate() {
+                let mut w = Vec::with_capacity(chunk.len() + 2);
+                w.push(self.cls as i64);
+                w.extend(chunk.iter().map(|&i| i as i64));
+                w.push(self.sep as i64);
+                windows.push(w);
+                owner.push((t, c * per_window, chunk.len()));
+            }
+        }
+        Ok((windows, owner, token_spans))
+    }
+
+    /// Mean-pooled (not normalised) vectors of each window, in the given order; and for each
+    /// window the sum of the token vectors in each of its `spans` (token indices in the window).
+    #[allow(clippy::type_complexity)]
+    fn forward_windows(
+        &self,
+        windows: &[Vec<i64>],
+        spans: &[Vec<Range<usize>>],
+    ) -> Result<(Vec<Vec<f32>>, Vec<Vec<Vec<f32>>>)> {
         // Length-sorted batches under a token budget; results put back in order.
         let mut order: Vec<usize> = (0..windows.len()).collect();
         order.sort_by_key(|&i| (windows[i].len(), i));
         let mut out = vec![Vec::new(); windows.len()];
+        let mut span_sums = vec![Vec::new(); windows.len()];
         let guard = self.model.lock().unwrap_or_else(|p| p.into_inner());
         let (model, _vs, own) = &*guard;
         let started = std::time::Instant::now();
@@ -280,7 +377,7 @@ impl BertEmbedder {
             let shape = [rows.len() as i64, width as i64];
             let ids = Tensor::from_slice(&ids).view(shape);
             let mask = Tensor::from_slice(&mask).view(shape);
-            let pooled = tch::no_grad(|| -> Result<Tensor> {
+            let (pooled, hidden) = tch::no_grad(|| -> Result<(Tensor, Tensor)> {
                 let hidden = match own {
                     Some(encoder) => encoder.forward(&ids),
                     None => {
@@ -294,13 +391,22 @@ impl BertEmbedder {
                     }
                 };
                 let m = mask.unsqueeze(-1).to_kind(Kind::Float);
-                let summed = (hidden * &m).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+                let summed = (&hidden * &m).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
                 let counts = m.sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
-                Ok(summed / counts)
+                Ok((summed / counts, hidden))
             })?;
             let flat: Vec<f32> = Vec::<f32>::try_from(pooled.contiguous().view([-1]))?;
             for (row, &i) in batch.iter().enumerate() {
                 out[i] = flat[row * self.dim..(row + 1) * self.dim].to_vec();
+                for r in spans.get(i).map(Vec::as_slice).unwrap_or_default() {
+                    let sum = tch::no_grad(|| {
+                        hidden
+                            .get(row as i64)
+                            .narrow(0, r.start as i64, r.len() as i64)
+                            .sum_dim_intlist([0i64].as_slice(), false, Kind::Float)
+                    });
+                    span_sums[i].push(Vec::<f32>::try_from(sum.contiguous())?);
+                }
             }
             start = end;
         }
@@ -311,7 +417,7 @@ impl BertEmbedder {
         total.padded_tokens += usage.padded_tokens;
         total.forward_passes += usage.forward_passes;
         total.seconds += usage.seconds;
-        Ok(out)
+        Ok((out, span_sums))
     }
 }
 
@@ -333,33 +439,54 @@ impl Embedder for BertEmbedder {
     }
 
     fn embed(&self, texts: &[&str], kind: TextKind) -> Result<Vec<Vec<f32>>> {
-        let per_window = self.max_tokens - 2;
-        let mut windows: Vec<Vec<i64>> = Vec::new();
-        let mut owner: Vec<(usize, f32)> = Vec::new(); // (text index, weight)
-        for (t, text) in texts.iter().enumerate() {
-            if text.trim().is_empty() {
-                continue;
-            }
-            let ids = self.content_ids(text, kind)?;
-            for chunk in ids.chunks(per_window) {
-                let mut w = Vec::with_capacity(chunk.len() + 2);
-                w.push(self.cls as i64);
-                w.extend(chunk.iter().map(|&i| i as i64));
-                w.push(self.sep as i64);
-                windows.push(w);
-                owner.push((t, chunk.len().max(1) as f32));
+        Ok(self.embed_with_spans(texts, &[], kind)?.0)
+    }
+
+    /// One forward pass per window, as `embed`; a span's vector is the mean of its tokens' vectors
+    /// from that pass (over every window it reaches), L2-normalised; a span with no token gets a
+    /// zero vector.
+    fn embed_with_spans(
+        &self,
+        texts: &[&str],
+        spans: &[Vec<Range<usize>>],
+        kind: TextKind,
+    ) -> Result<(Vec<Vec<f32>>, Vec<Vec<Vec<f32>>>)> {
+        let (windows, owner, token_spans) = self.windows(texts, spans, kind)?;
+        // Each span's part inside each window (window token indices: CLS is 0).
+        let mut window_spans = vec![Vec::new(); windows.len()];
+        let mut window_span_owner = vec![Vec::new(); windows.len()];
+        for (w, &(t, first, len)) in owner.iter().enumerate() {
+            for (k, r) in token_spans[t].iter().enumerate() {
+                let (a, b) = (r.start.max(first), r.end.min(first + len));
+                if a < b {
+                    window_spans[w].push(a - first + 1..b - first + 1);
+                    window_span_owner[w].push(k);
+                }
             }
         }
-        let means = self.forward_windows(&windows)?;
-        let mut sums = vec![vec![0f32; self.dim]; texts.len()];
+        let (means, sums) = self.forward_windows(&windows, &window_spans)?;
+        let mut text_sums = vec![vec![0f32; self.dim]; texts.len()];
         let mut weights = vec![0f32; texts.len()];
-        for ((t, w), mean) in owner.into_iter().zip(means) {
-            for (s, m) in sums[t].iter_mut().zip(mean) {
-                *s += w * m;
+        let mut span_vecs: Vec<Vec<Vec<f32>>> = token_spans
+            .iter()
+            .map(|s| vec![vec![0f32; self.dim]; s.len()])
+            .collect();
+        for (w, (mean, window_sums)) in means.into_iter().zip(sums).enumerate() {
+            let (t, _, len) = owner[w];
+            // Windows count by their content tokens (the scheme in the module doc).
+            let weight = len.max(1) as f32;
+            for (s, m) in text_sums[t].iter_mut().zip(mean) {
+                *s += weight * m;
             }
-            weights[t] += w;
+            weights[t] += weight;
+            for (k, sum) in window_span_owner[w].iter().zip(window_sums) {
+                span_vecs[t][*k]
+                    .iter_mut()
+                    .zip(sum)
+                    .for_each(|(a, x)| *a += x);
+            }
         }
-        for (v, w) in sums.iter_mut().zip(weights) {
+        for (v, w) in text_sums.iter_mut().zip(weights) {
             if w > 0.0 {
                 let norm = v
                     .iter()
@@ -372,7 +499,13 @@ impl Embedder for BertEmbedder {
                 }
             }
         }
-        Ok(sums)
+        for v in span_vecs.iter_mut().flatten() {
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                v.iter_mut().for_each(|x| *x /= norm);
+            }
+        }
+        Ok((text_sums, span_vecs))
     }
 }
 

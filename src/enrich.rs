@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
 pub const TOOL: &str = concat!("lede ", env!("CARGO_PKG_VERSION"));
@@ -743,18 +744,44 @@ impl Enricher {
         if !self.needs_sentences() {
             return Ok(vectors);
         }
+        let in_context = self
+            .options
+            .keywords
+            .as_ref()
+            .is_some_and(|k| k.in_context || k.shortlist > 0);
         for embedder in router.all() {
             let mut texts: Vec<&str> = Vec::new();
             let mut seen = HashSet::new();
+            // In context: the byte spans wanted from each text, and each candidate's occurrences.
+            let mut spans_of: HashMap<&str, Vec<Range<usize>>> = HashMap::new();
+            let mut occurrences: Vec<(String, Vec<(&str, Range<usize>)>)> = Vec::new();
             for p in prepared.iter().filter_map(Step::pending) {
                 let Ok(article) = &p.article else { continue };
                 if router.for_language(&p.language.code).id() != embedder.id() {
                     continue;
                 }
-                for t in std::iter::once(article.title.as_str())
-                    .chain(p.sentences.iter().map(|s| s.text.as_str()))
-                    .chain(p.candidates.iter().map(|c| c.surface.as_str()))
-                {
+                let own = || {
+                    std::iter::once(article.title.as_str())
+                        .chain(p.sentences.iter().map(|s| s.text.as_str()))
+                };
+                let mut wanted: Vec<&str> = own().collect();
+                for c in &p.candidates {
+                    if in_context {
+                        let found = keywords::occurrences(&c.surface, own());
+                        if !found.is_empty() {
+                            for (t, r) in &found {
+                                let spans = spans_of.entry(t).or_default();
+                                if !spans.contains(r) {
+                                    spans.push(r.clone());
+                                }
+                            }
+                            occurrences.push((in_context_key(article, &c.surface), found));
+                            continue;
+                        }
+                    }
+                    wanted.push(&c.surface);
+                }
+                for t in wanted {
                     if !t.trim().is_empty() && seen.insert(t) {
                         texts.push(t);
                     }
@@ -763,7 +790,59 @@ impl Enricher {
             if texts.is_empty() {
                 continue;
             }
+            let spans: Vec<Vec<Range<usize>>> = texts
+                .iter()
+                .map(|t| spans_of.remove(t).unwrap_or_default())
+                .collect();
             // Sentence-to-article and label similarity are symmetric: e5 wants `query: ` on both sides.
+            let (vecs, span_vecs) = embedder.embed_with_spans(&texts, &spans, TextKind::Query)?;
+            let mut pooled: HashMap<(&str, &Range<usize>), &Vec<f32>> = HashMap::new();
+            for ((t, rs), vs) in texts.iter().zip(&spans).zip(&span_vecs) {
+                for (r, v) in rs.iter().zip(vs) {
+                    pooled.insert((t, r), v);
+                }
+            }
+            // A candidate in context: the mean of its occurrences' vectors, L2-normalised.
+            for (key, found) in &occurrences {
+                let mut v = vec![0f32; embedder.dim()];
+                for (t, r) in found {
+                    if let Some(x) = pooled.get(&(*t, r)) {
+                        v.iter_mut().zip(x.iter()).for_each(|(a, b)| *a += b);
+                    }
+                }
+                topics::normalize(&mut v);
+                vectors.insert((embedder.id().to_string(), key.clone()), v);
+            }
+            for (t, v) in texts.into_iter().zip(vecs) {
+                vectors.insert((embedder.id().to_string(), t.to_string()), v);
+            }
+            // Two stages: the shortlisted candidates on their own.
+            let Some(opts) = self.options.keywords.as_ref().filter(|k| k.shortlist > 0) else {
+                continue;
+            };
+            let mut texts: Vec<&str> = Vec::new();
+            for p in prepared.iter().filter_map(Step::pending) {
+                let Ok(article) = &p.article else { continue };
+                if router.for_language(&p.language.code).id() != embedder.id() {
+                    continue;
+                }
+                let Some(mask) = keyword_shortlist(
+                    embedder.as_ref(),
+                    article,
+                    &p.sentences,
+                    &p.candidates,
+                    &vectors,
+                    opts,
+                ) else {
+                    continue;
+                };
+                for (c, keep) in p.candidates.iter().zip(mask) {
+                    let key = (embedder.id().to_string(), c.surface.clone());
+                    if keep && !vectors.contains_key(&key) && seen.insert(&c.surface) {
+                        texts.push(&c.surface);
+                    }
+                }
+            }
             let vecs = embedder.embed(&texts, TextKind::Query)?;
             for (t, v) in texts.into_iter().zip(vecs) {
                 vectors.insert((embedder.id().to_string(), t.to_string()), v);
@@ -849,9 +928,40 @@ impl Enricher {
             if let Some(opts) = &self.options.keywords {
                 let found = match &article_vec {
                     Some(doc) => {
-                        let vecs: Vec<Vec<f32>> =
-                            candidates.iter().map(|c| vector_of(&c.surface)).collect();
-                        keywords::select_keywords(&candidates, &vecs, doc, opts)
+                        let mask = keyword_shortlist(
+                            embedder.as_ref(),
+                            &article,
+                            &sentences,
+                            &candidates,
+                            vectors,
+                            opts,
+                        );
+                        let vecs: Vec<Vec<f32>> = match (&mask, opts.in_context) {
+                            (Some(mask), _) => candidates
+                                .iter()
+                                .zip(mask)
+                                .map(|(c, &keep)| match keep {
+                                    true => vector_of(&c.surface),
+                                    false => vec![0.0; embedder.dim()],
+                                })
+                                .collect(),
+                            (None, true) => in_context_vectors(
+                                embedder.as_ref(),
+                                &article,
+                                &candidates,
+                                vectors,
+                            ),
+                            (None, false) => {
+                                candidates.iter().map(|c| vector_of(&c.surface)).collect()
+                            }
+                        };
+                        keywords::select_keywords_among(
+                            &candidates,
+                            &vecs,
+                            doc,
+                            opts,
+                            mask.as_deref(),
+                        )
                     }
                     None => Vec::new(),
                 };
@@ -989,6 +1099,52 @@ impl ArticleVector<'_> {
         }
         v
     }
+}
+
+/// Where a keyword candidate's in-context vector is kept among the chunk's vectors: it depends on
+/// its article's sentences, so it is keyed by the article, never shared with another article's.
+fn in_context_key(article: &Article, surface: &str) -> String {
+    format!("\u{1}{}\u{1}{surface}", article.content_hash)
+}
+
+/// Each candidate's vector in context (its own where it had no occurrence to pool from).
+fn in_context_vectors(
+    embedder: &dyn Embedder,
+    article: &Article,
+    candidates: &[Candidate],
+    vectors: &Vectors,
+) -> Vec<Vec<f32>> {
+    let get = |t: &str| vectors.get(&(embedder.id().to_string(), t.to_string()));
+    candidates
+        .iter()
+        .map(|c| {
+            get(&in_context_key(article, &c.surface))
+                .or_else(|| get(&c.surface))
+                .cloned()
+                .unwrap_or_else(|| vec![0.0; embedder.dim()])
+        })
+        .collect()
+}
+
+/// With `--keyword-shortlist N`: which candidates are embedded on their own and chosen among,
+/// ranked by their in-context vectors against the article (title at full weight, as keywords
+/// are ranked). The same inputs give the same list wherever it is computed.
+fn keyword_shortlist(
+    embedder: &dyn Embedder,
+    article: &Article,
+    sentences: &[Sentence],
+    candidates: &[Candidate],
+    vectors: &Vectors,
+    opts: &KeywordOptions,
+) -> Option<Vec<bool>> {
+    // One stage in context (`in_context`) or every candidate on its own (0): no shortlist.
+    if opts.shortlist == 0 || opts.in_context {
+        return None;
+    }
+    let doc = article_vector(embedder, article, sentences, vectors)?.with_title(1.0);
+    let vecs = in_context_vectors(embedder, article, candidates, vectors);
+    let size = opts.shortlist.max(3 * opts.top_n);
+    Some(keywords::shortlist(candidates, &vecs, &doc, opts, size))
 }
 
 /// None when no sentence has a vector.

@@ -44,6 +44,22 @@ pub struct KeywordOptions {
     pub inner_stopwords: bool,
     /// Weight of [`Candidate::head_ratio`] added to the relevance (0 disables it).
     pub head_weight: f32,
+    /// A candidate's vector is pooled from its occurrences' token vectors in the article's own
+    /// sentence passes (in context, no extra model work) instead of embedding it as a text of its
+    /// own. Off by default: see benches/THROUGHPUT.md for what it does to speed and quality.
+    /// (Left out of the config fingerprint while off, so default output stays as it was.)
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub in_context: bool,
+    /// Two stages: rank every candidate in context (as `in_context`, from the sentence passes the
+    /// article needs anyway), then embed only the best on their own and choose among them: this
+    /// many, and never fewer than 3 x `top_n` (0: every candidate on its own, one stage). Same
+    /// keyword quality at 1.6x the pipeline's speed: benches/THROUGHPUT.md.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub shortlist: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Default for KeywordOptions {
@@ -58,6 +74,8 @@ impl Default for KeywordOptions {
             frequency_weight: 0.5,
             inner_stopwords: false,
             head_weight: 0.3,
+            in_context: false,
+            shortlist: 30,
         }
     }
 }
@@ -80,6 +98,28 @@ pub struct Candidate {
     /// network", "nowa linia") a word that never ends a phrase is a modifier, and a phrase ending
     /// in it is not a name for anything. 1 where the language does not put modifiers first.
     pub head_ratio: f32,
+}
+
+/// Every place `surface` occurs in `texts` as whole words (not inside a longer word): each text
+/// with the byte range of the occurrence.
+pub fn occurrences<'a>(
+    surface: &str,
+    texts: impl Iterator<Item = &'a str>,
+) -> Vec<(&'a str, std::ops::Range<usize>)> {
+    let mut out = Vec::new();
+    if surface.is_empty() {
+        return out;
+    }
+    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    for t in texts {
+        for (i, _) in t.match_indices(surface) {
+            let end = i + surface.len();
+            if !word(t[..i].chars().next_back()) && !word(t[end..].chars().next()) {
+                out.push((t, i..end));
+            }
+        }
+    }
+    out
 }
 
 /// A selected keyword.
@@ -664,6 +704,49 @@ fn position_prior(first_position: usize) -> f32 {
     1.0 / (1.0 + (1.0 + first_position as f32 / 10.0).ln())
 }
 
+/// Each candidate's relevance before diversity: cosine to the article plus the head-word,
+/// first-position and frequency signals (weights in [`KeywordOptions`]).
+pub fn relevance(
+    candidates: &[Candidate],
+    candidate_vecs: &[Vec<f32>],
+    doc_vec: &[f32],
+    options: &KeywordOptions,
+) -> Vec<f32> {
+    let max_count = candidates.iter().map(|c| c.count).max().unwrap_or(1).max(1);
+    let log_max = (max_count as f32).ln_1p();
+    candidates
+        .iter()
+        .zip(candidate_vecs)
+        .map(|(c, v)| {
+            let freq = if max_count > 1 {
+                (c.count as f32).ln_1p() / log_max
+            } else {
+                1.0
+            };
+            dot(v, doc_vec)
+                + options.head_weight * c.head_ratio
+                + options.position_weight * position_prior(c.first_position)
+                + options.frequency_weight * freq
+        })
+        .collect()
+}
+
+/// The `size` most relevant candidates by `relevance` (ties: earlier candidate), as a mask.
+pub fn shortlist(
+    candidates: &[Candidate],
+    candidate_vecs: &[Vec<f32>],
+    doc_vec: &[f32],
+    options: &KeywordOptions,
+    size: usize,
+) -> Vec<bool> {
+    let rel = relevance(candidates, candidate_vecs, doc_vec, options);
+    let mut order: Vec<usize> = (0..rel.len()).collect();
+    order.sort_by(|&a, &b| rel[b].total_cmp(&rel[a]).then(a.cmp(&b)));
+    let mut mask = vec![false; rel.len()];
+    order.into_iter().take(size).for_each(|i| mask[i] = true);
+    mask
+}
+
 /// Pick `top_n` keywords: relevance = cosine(candidate, document) + `position_weight` x
 /// first-position prior + `frequency_weight` x normalised log frequency; Maximal Marginal Relevance with `diversity` (0 = pure relevance).
 /// `candidate_vecs[i]` belongs to `candidates[i]`; vectors are L2-normalised. Returned in
@@ -676,35 +759,29 @@ pub fn select_keywords(
     doc_vec: &[f32],
     options: &KeywordOptions,
 ) -> Vec<Keyword> {
+    select_keywords_among(candidates, candidate_vecs, doc_vec, options, None)
+}
+
+/// `select_keywords` choosing only among the candidates marked `eligible` (the others still
+/// count for the frequency scale, so a score does not depend on which were eligible).
+pub fn select_keywords_among(
+    candidates: &[Candidate],
+    candidate_vecs: &[Vec<f32>],
+    doc_vec: &[f32],
+    options: &KeywordOptions,
+    eligible: Option<&[bool]>,
+) -> Vec<Keyword> {
     let n = candidates.len().min(candidate_vecs.len());
     if n == 0 || options.top_n == 0 {
         return Vec::new();
     }
-    let max_count = candidates[..n]
-        .iter()
-        .map(|c| c.count)
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    let log_max = (max_count as f32).ln_1p();
-    let rel: Vec<f32> = (0..n)
-        .map(|i| {
-            let c = &candidates[i];
-            let freq = if max_count > 1 {
-                (c.count as f32).ln_1p() / log_max
-            } else {
-                1.0
-            };
-            dot(&candidate_vecs[i], doc_vec)
-                + options.head_weight * c.head_ratio
-                + options.position_weight * position_prior(c.first_position)
-                + options.frequency_weight * freq
-        })
-        .collect();
+    let rel = relevance(&candidates[..n], candidate_vecs, doc_vec, options);
     let lambda = 1.0 - options.diversity.clamp(0.0, 1.0);
     // max similarity of each candidate to the already selected ones
     let mut max_sim = vec![f32::NEG_INFINITY; n];
-    let mut taken = vec![false; n];
+    let mut taken: Vec<bool> = (0..n)
+        .map(|i| eligible.is_some_and(|e| !e.get(i).copied().unwrap_or(false)))
+        .collect();
     let mut out = Vec::with_capacity(options.top_n.min(n));
     for step in 0..options.top_n.min(n) {
         let mut best: Option<(usize, f32)> = None;
@@ -759,6 +836,21 @@ mod tests {
 
     fn has(list: &[String], s: &str) -> bool {
         list.iter().any(|x| x == s)
+    }
+
+    #[test]
+    fn occurrences_are_whole_words_only() {
+        let texts = [
+            "Linia tramwajowa i tramwaje.",
+            "Nowa linia tramwajowa, linia",
+        ];
+        let found = occurrences("linia", texts.iter().copied());
+        // "Linia" (capital) is another surface form; "linia" twice in the second text.
+        assert_eq!(found, vec![(texts[1], 5..10), (texts[1], 23..28)],);
+        assert!(occurrences("tram", texts.iter().copied()).is_empty());
+        let greek = ["Ο ΝΑΤΟ και η Ιαπωνία"];
+        assert_eq!(occurrences("ΝΑΤΟ", greek.iter().copied()).len(), 1);
+        assert!(occurrences("", greek.iter().copied()).is_empty());
     }
 
     #[test]

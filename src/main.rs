@@ -291,6 +291,15 @@ struct EnrichArgs {
     /// Candidates per article sent to the embedder (cheaply pre-ranked by frequency and position).
     #[arg(long, default_value_t = KeywordOptions::default().max_candidates, hide = true)]
     keyword_candidates: usize,
+    /// Keyword candidates' vectors pooled from their sentences' own forward pass only (one stage,
+    /// fastest; weaker keywords on some sets: benches/THROUGHPUT.md).
+    #[arg(long, hide = true)]
+    keywords_in_context: bool,
+    /// Keyword candidates are ranked in context first (from the sentence passes); only the best N
+    /// (at least 3 x --keywords) are embedded on their own and chosen among. 0: embed every
+    /// candidate on its own (slower, same quality).
+    #[arg(long, value_name = "N", default_value_t = KeywordOptions::default().shortlist)]
+    keyword_shortlist: usize,
     /// No topics.
     #[arg(long)]
     no_topics: bool,
@@ -779,6 +788,8 @@ fn enrich(store: &Store, args: EnrichArgs) -> anyhow::Result<ExitCode> {
             position_weight: args.keyword_position_weight,
             head_weight: args.keyword_head_weight,
             max_candidates: args.keyword_candidates.max(1),
+            in_context: args.keywords_in_context,
+            shortlist: args.keyword_shortlist,
             ..KeywordOptions::default()
         })
     };

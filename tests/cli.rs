@@ -459,6 +459,47 @@ fn int8_output_is_deterministic_and_marked_as_another_model_state() {
 }
 
 #[test]
+fn the_keyword_shortlist_changes_only_keywords_and_few_of_them() {
+    // Default: candidates ranked in context, the best 30 embedded on their own. Against every
+    // candidate on its own (`--keyword-shortlist 0`): same teasers and topics (sentence vectors are
+    // untouched), nearly the same keywords, and another config hash (an earlier run's keywords are
+    // recomputed, not kept as current).
+    let run = |extra: &[&str]| {
+        let mut args = vec!["enrich", SAMPLES, "--quiet"];
+        args.extend_from_slice(extra);
+        let out = lede(&args);
+        assert_success(&out);
+        lines(&out)
+    };
+    let (two_stage, every) = (run(&[]), run(&["--keyword-shortlist", "0"]));
+    let (mut same, mut total) = (0, 0);
+    for (a, b) in two_stage.iter().zip(&every) {
+        let (a, b) = (&a["lede"], &b["lede"]);
+        assert_eq!(a["summary"], b["summary"]);
+        assert_eq!(a["topics"], b["topics"]);
+        assert_ne!(
+            a["provenance"]["config_hash"],
+            b["provenance"]["config_hash"]
+        );
+        let words = |k: &Value| -> Vec<String> {
+            k.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["text"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let (ka, kb) = (words(&a["keywords"]), words(&b["keywords"]));
+        assert_eq!(ka.len(), kb.len());
+        same += ka.iter().filter(|k| kb.contains(k)).count();
+        total += kb.len();
+    }
+    assert!(
+        same * 10 >= total * 8,
+        "only {same} of {total} keywords kept"
+    );
+}
+
+#[test]
 fn site_taxonomy_labels_come_back_verbatim_and_fit_the_article() {
     let dir = tempfile::tempdir().unwrap();
     let tax = dir.path().join("tagi.txt");

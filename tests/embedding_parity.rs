@@ -324,3 +324,54 @@ fn same_bits_whatever_shares_the_batch(precision: Precision) {
         );
     }
 }
+
+#[test]
+fn a_phrase_in_context_is_pooled_from_its_sentence_pass() {
+    let e5 = load("multilingual-e5-small", 8192);
+    let texts = [
+        "The central bank raised interest rates again, while the football team won the cup final.",
+        "Rada miasta przyjęła plan budowy nowej linii tramwajowej do Nowego Dworu.",
+    ];
+    let span = |t: &str, phrase: &str| {
+        let i = t.find(phrase).unwrap();
+        i..i + phrase.len()
+    };
+    let spans = vec![
+        vec![
+            span(texts[0], "central bank"),
+            span(texts[0], "football team"),
+        ],
+        vec![span(texts[1], "linii tramwajowej")],
+    ];
+    let (vecs, pooled) = e5
+        .embed_with_spans(&texts, &spans, TextKind::Query)
+        .unwrap();
+    // The texts' own vectors are exactly what `embed` gives: the spans ride along.
+    assert!(vecs == e5.embed(&texts, TextKind::Query).unwrap());
+    assert_eq!(pooled.iter().map(Vec::len).collect::<Vec<_>>(), [2, 1]);
+    for v in pooled.iter().flatten() {
+        let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4);
+    }
+    // Each pooled span sits nearer the phrase it covers than the other phrase of its sentence
+    // (so offsets map to the right tokens, the query prefix included).
+    let alone = e5
+        .embed(&["central bank", "football team"], TextKind::Query)
+        .unwrap();
+    assert!(cosine(&pooled[0][0], &alone[0]) > cosine(&pooled[0][0], &alone[1]));
+    assert!(cosine(&pooled[0][1], &alone[1]) > cosine(&pooled[0][1], &alone[0]));
+    // Same bits whatever shares the pass.
+    let (_, one) = e5
+        .embed_with_spans(&texts[1..], &spans[1..], TextKind::Query)
+        .unwrap();
+    assert!(one[0] == pooled[1]);
+    // A span past the end of a long text's first window is pooled from the later window.
+    let fx = fixture();
+    let c = case(&fx);
+    let long = c.texts.iter().max_by_key(|t| t.len()).unwrap();
+    let tail = long.len() - 40..long.len();
+    let (_, far) = e5
+        .embed_with_spans(&[long], &[vec![tail]], TextKind::Passage)
+        .unwrap();
+    assert!(far[0][0].iter().any(|x| *x != 0.0));
+}
