@@ -31,9 +31,9 @@ pub trait Embedder: Send + Sync {
     /// Number of model tokens of a text (prefix included, specials excluded).
     fn count_tokens(&self, text: &str, kind: TextKind) -> Result<usize>;
     /// `embed`, and besides each text's vector one vector per byte span of it (`spans[i]` are
-    /// spans of `texts[i]`). Here each span is embedded as a text of its own; an encoder that can
-    /// instead pools its token vectors from the text's own forward pass (a phrase in its context,
-    /// and no extra model work).
+    /// spans of `texts[i]`, on char boundaries). Here each span is embedded as a text of its own;
+    /// an encoder that can instead pools its token vectors from the text's own forward pass (a
+    /// phrase in its context, and no extra model work).
     fn embed_with_spans(
         &self,
         texts: &[&str],
