@@ -750,16 +750,20 @@ impl Enricher {
             .as_ref()
             .is_some_and(|k| k.in_context || k.shortlist > 0);
         for embedder in router.all() {
+            // The chunk's parsed articles that this embedder serves.
+            let served = || {
+                prepared.iter().filter_map(Step::pending).filter_map(|p| {
+                    let article = p.article.as_ref().ok()?;
+                    (router.for_language(&p.language.code).id() == embedder.id())
+                        .then_some((p, article))
+                })
+            };
             let mut texts: Vec<&str> = Vec::new();
             let mut seen = HashSet::new();
             // In context: the byte spans wanted from each text, and each candidate's occurrences.
             let mut spans_of: HashMap<&str, Vec<Range<usize>>> = HashMap::new();
             let mut occurrences: Vec<(String, Vec<(&str, Range<usize>)>)> = Vec::new();
-            for p in prepared.iter().filter_map(Step::pending) {
-                let Ok(article) = &p.article else { continue };
-                if router.for_language(&p.language.code).id() != embedder.id() {
-                    continue;
-                }
+            for (p, article) in served() {
                 let own = || {
                     std::iter::once(article.title.as_str())
                         .chain(p.sentences.iter().map(|s| s.text.as_str()))
@@ -821,11 +825,7 @@ impl Enricher {
                 continue;
             };
             let mut texts: Vec<&str> = Vec::new();
-            for p in prepared.iter().filter_map(Step::pending) {
-                let Ok(article) = &p.article else { continue };
-                if router.for_language(&p.language.code).id() != embedder.id() {
-                    continue;
-                }
+            for (p, article) in served() {
                 let Some(mask) = keyword_shortlist(
                     embedder.as_ref(),
                     article,
