@@ -100,6 +100,9 @@ pub struct BertEmbedder {
     // Tensors are Send but not Sync; one forward pass at a time (libtorch parallelises inside it).
     // In fp32 rust-bert's forward runs; otherwise our own encoder over the same weights.
     model: Mutex<(BertModel<BertEmbeddings>, nn::VarStore, Option<Encoder>)>,
+    /// ONNX Runtime instead of libtorch for the forward pass (measured in benches/backends.rs).
+    #[cfg(feature = "onnx")]
+    onnx: Option<crate::onnx::OnnxEncoder>,
     usage: Mutex<EmbedUsage>,
 }
 
@@ -205,6 +208,8 @@ impl BertEmbedder {
             sep,
             batch,
             model: Mutex::new((model, vs, None)),
+            #[cfg(feature = "onnx")]
+            onnx: None,
             usage: Mutex::new(EmbedUsage::default()),
         })
     }
@@ -239,6 +244,15 @@ impl BertEmbedder {
             other => format!("{base}+{other}"),
         };
         self.precision = precision;
+        Ok(self)
+    }
+
+    /// Runs the forward pass in ONNX Runtime from now on: `graph` is this model written by
+    /// benches/onnx_export.py, `library` ONNX Runtime's shared library.
+    #[cfg(feature = "onnx")]
+    pub fn with_onnx(mut self, library: &Path, graph: &Path, threads: usize) -> Result<Self> {
+        self.onnx = Some(crate::onnx::OnnxEncoder::load(library, graph, threads)?);
+        self.id = format!("{}+onnx", self.id);
         Ok(self)
     }
 
@@ -375,12 +389,26 @@ impl BertEmbedder {
             }
             let mask = vec![1i64; rows.len() * width];
             let shape = [rows.len() as i64, width as i64];
+            #[cfg(feature = "onnx")]
+            let onnx_hidden = match &self.onnx {
+                Some(onnx) => Some(
+                    Tensor::from_slice(&onnx.forward(&ids, rows.len(), width)?).view([
+                        rows.len() as i64,
+                        width as i64,
+                        -1,
+                    ]),
+                ),
+                None => None,
+            };
+            #[cfg(not(feature = "onnx"))]
+            let onnx_hidden: Option<Tensor> = None;
             let ids = Tensor::from_slice(&ids).view(shape);
             let mask = Tensor::from_slice(&mask).view(shape);
             let (pooled, hidden) = tch::no_grad(|| -> Result<(Tensor, Tensor)> {
-                let hidden = match own {
-                    Some(encoder) => encoder.forward(&ids),
-                    None => {
+                let hidden = match (onnx_hidden, own) {
+                    (Some(hidden), _) => hidden,
+                    (None, Some(encoder)) => encoder.forward(&ids),
+                    (None, None) => {
                         model
                             .forward_t(Some(&ids), Some(&mask), None, None, None, None, None, false)
                             .map_err(|e| Error::Model {

@@ -14,6 +14,8 @@ pub mod keywords;
 pub mod language;
 pub mod markdown;
 pub mod models;
+#[cfg(feature = "onnx")]
+pub mod onnx;
 pub mod output;
 pub mod segment;
 pub mod shard;

@@ -590,7 +590,21 @@ fn load_embedders(
         } else {
             BertEmbedder::from_store(store, name, batch)?
         };
-        let e: Arc<dyn Embedder> = Arc::new(e.with_precision(precision)?);
+        let e = e.with_precision(precision)?;
+        // Measurement builds only (benches/backends.rs): the forward pass in ONNX Runtime.
+        #[cfg(feature = "onnx")]
+        let e = match (
+            std::env::var("LEDE_ONNXRUNTIME"),
+            std::env::var("LEDE_ONNX_DIR"),
+        ) {
+            (Ok(library), Ok(dir)) => e.with_onnx(
+                library.as_ref(),
+                &std::path::Path::new(&dir).join(format!("{name}.onnx")),
+                tch::get_num_threads().max(1) as usize,
+            )?,
+            _ => e,
+        };
+        let e: Arc<dyn Embedder> = Arc::new(e);
         loaded.insert(name.to_string(), e.clone());
         Ok(e)
     };
