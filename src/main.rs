@@ -212,9 +212,10 @@ struct EnrichArgs {
     #[arg(long, value_name = "FILE")]
     timings: Option<PathBuf>,
     /// Records read, enriched and written (and journalled) together. Small enough that Ctrl-C is
-    /// answered within seconds; 16 articles still give the embedder thousands of texts a batch, and
-    /// measured as fast as 64 (same bytes out).
-    #[arg(long, default_value_t = 16, hide = true)]
+    /// answered within seconds. A pass holds texts of one token length, so more articles a chunk
+    /// means fuller passes: 32 against 16 cut fill-up tokens by 4-7% and passes by 35-40%
+    /// (benches/THROUGHPUT.md); 64 gained little more. Same bytes out whatever the size.
+    #[arg(long, default_value_t = 32, hide = true)]
     chunk_size: usize,
     /// Threads for the CPU stages and for model work (default: all cores). Give each of several
     /// processes on one machine (shards, engine tasks) its share of the cores.
