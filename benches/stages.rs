@@ -147,7 +147,10 @@ fn bench(c: &mut Criterion) {
                 return;
             }
         };
-    // What the pipeline embeds per article: title, sentences and keyword candidates, each once.
+    // Title, sentences and every keyword candidate, each once: what the pipeline embedded before
+    // the two-stage keyword ranking (`--keyword-shortlist 0`), an upper bound of the model work;
+    // by default candidates are first pooled from the sentence passes and only a shortlist is
+    // embedded on its own (measured end to end in benches/THROUGHPUT.md).
     let mut distinct = std::collections::BTreeSet::new();
     for p in &prepared {
         distinct.insert(p.article.title.as_str());
