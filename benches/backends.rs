@@ -3,11 +3,11 @@
 //! `Embedder` (issue 5: adopt another runtime only if faster here with cosine >= 0.9999 to fp32).
 //!
 //! ```text
-//! python3 -m venv /tmp/onnx && /tmp/onnx/bin/pip install onnxruntime==1.32.0 onnx numpy safetensors
+//! python3 -m venv .deps/onnx && .deps/onnx/bin/pip install onnxruntime==1.32.0 onnx numpy safetensors
 //! for m in multilingual-e5-small all-MiniLM-L6-v2; do
-//!   /tmp/onnx/bin/python benches/onnx_export.py models/installed/$m /tmp/onnx/$m.onnx; done
-//! LEDE_ONNXRUNTIME=$(ls /tmp/onnx/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.*) \
-//!   LEDE_ONNX_DIR=/tmp/onnx cargo bench --features onnx --bench backends
+//!   .deps/onnx/bin/python benches/onnx_export.py models/installed/$m .deps/onnx/$m.onnx; done
+//! LEDE_ONNXRUNTIME=$(ls .deps/onnx/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.*) \
+//!   LEDE_ONNX_DIR=.deps/onnx cargo bench --features onnx --bench backends
 //! ```
 //!
 //! Texts: the titles and sentences of the first `LEDE_BENCH_ARTICLES` (default 20) articles of
