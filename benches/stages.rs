@@ -211,19 +211,17 @@ fn bench(c: &mut Criterion) {
                     doc.iter_mut().zip(v).for_each(|(d, x)| *d += x);
                 }
                 topics::normalize(&mut doc);
-                let mut topic_doc = doc.clone();
                 doc.iter_mut().zip(&title).for_each(|(d, x)| *d += x);
                 topics::normalize(&mut doc);
-                topic_doc
-                    .iter_mut()
-                    .zip(&title)
-                    .for_each(|(d, x)| *d += topics::TITLE_WEIGHT * x);
-                topics::normalize(&mut topic_doc);
+                // Topics: each sentence votes, the title at topics::TITLE_WEIGHT.
+                let mut topic_parts: Vec<(&[f32], f32)> =
+                    svecs.iter().map(|v| (v.as_slice(), 1.0)).collect();
+                topic_parts.push((&title, topics::TITLE_WEIGHT));
                 let cvecs: Vec<Vec<f32>> =
                     p.candidates.iter().map(|c| vec_of(&c.surface)).collect();
                 let kws = keywords::select_keywords(&p.candidates, &cvecs, &doc, &kw);
                 let found =
-                    topics::assign(&topic_doc, &taxonomy, &space, &p.language, &topic_options);
+                    topics::assign(&topic_parts, &taxonomy, &space, &p.language, &topic_options);
                 black_box((teaser, kws, found));
             }
         })

@@ -25,8 +25,9 @@ pub const TOOL: &str = concat!("lede ", env!("CARGO_PKG_VERSION"));
 /// Raised whenever a change to the code (not to options) changes what comes out for the same
 /// input, so that enrichments made by an older build are recomputed rather than skipped as current.
 /// 2: topic scores averaged along the vocabulary's tree, flat vocabularies' labels corrected for
-/// hubness, title weighted by topics::TITLE_WEIGHT.
-const METHOD_REVISION: u32 = 2;
+/// hubness, title weighted by topics::TITLE_WEIGHT. 3: topics scored by sentence votes, labels'
+/// descriptions embedded facet by facet.
+const METHOD_REVISION: u32 = 3;
 
 /// Fewer prose words than this and an article is not tagged: a guess would be noise.
 const MIN_WORDS_TO_TAG: usize = 8;
@@ -256,11 +257,11 @@ impl Enricher {
         }
         let labels = match (&options.topics, &embedders) {
             (Some(t), Some(router)) => {
-                // Label texts, then the names of narrower labels (a tree's broad subjects are
-                // represented by what they cover: topics::subject_vectors).
+                // Label texts, then the names of narrower labels and the facets of descriptions
+                // (a label is represented by what it covers: topics::subject_vectors).
                 let own = t.taxonomy.label_texts();
-                let narrower = t.taxonomy.narrower_texts();
-                let texts: Vec<&str> = own.iter().chain(&narrower).map(|s| s.as_str()).collect();
+                let parts = t.taxonomy.part_texts();
+                let texts: Vec<&str> = own.iter().chain(&parts).map(|s| s.as_str()).collect();
                 let mut text_vecs = HashMap::new();
                 for e in router.all() {
                     let key = format!("{}\n{}\nquery", e.id(), t.taxonomy.hash());
@@ -268,8 +269,8 @@ impl Enricher {
                         cached_vectors(options.cache_dir.as_deref(), &key, texts.len(), || {
                             e.embed(&texts, TextKind::Query)
                         })?;
-                    let narrower_vecs = vecs.split_off(own.len());
-                    let vecs = topics::subject_vectors(&t.taxonomy, vecs, &narrower_vecs);
+                    let part_vecs = vecs.split_off(own.len());
+                    let vecs = topics::subject_vectors(&t.taxonomy, vecs, &part_vecs);
                     text_vecs.insert(e.id().to_string(), vecs);
                 }
                 // A flat vocabulary's labels are corrected for how near they sit to text in
@@ -979,13 +980,13 @@ impl Enricher {
                 );
             }
             if let (Some(t), Some(index)) = (&self.options.topics, &self.labels) {
-                let topic_vec = article_vecs
+                let topic_parts = article_vecs
                     .as_ref()
-                    .map(|v| v.with_title(topics::TITLE_WEIGHT));
-                match (&topic_vec, index.spaces.get(embedder.id())) {
-                    (Some(v), Some(space)) => {
+                    .map(|v| v.weighted_parts(topics::TITLE_WEIGHT));
+                match (&topic_parts, index.spaces.get(embedder.id())) {
+                    (Some(parts), Some(space)) => {
                         let found =
-                            topics::assign(v, &t.taxonomy, space, &language.code, &t.options);
+                            topics::assign(parts, &t.taxonomy, space, &language.code, &t.options);
                         out.insert(
                             "topics".into(),
                             serde_json::to_value(&found).expect("serialisable"),
@@ -1071,23 +1072,34 @@ fn cached_vectors(
     Ok(vecs)
 }
 
-fn mean(vecs: &[Vec<f32>]) -> Vec<f32> {
-    let mut m = vec![0f32; vecs.first().map(|v| v.len()).unwrap_or(0)];
+fn mean<V: AsRef<[f32]>>(vecs: &[V]) -> Vec<f32> {
+    let mut m = vec![0f32; vecs.first().map(|v| v.as_ref().len()).unwrap_or(0)];
     for v in vecs {
-        m.iter_mut().zip(v).for_each(|(a, x)| *a += x);
+        m.iter_mut().zip(v.as_ref()).for_each(|(a, x)| *a += x);
     }
     topics::normalize(&mut m);
     m
 }
 
-/// What an article is about: the normalised mean of its sentences' vectors, and its title's vector
+/// What an article is about: its sentences' vectors, their normalised mean, and its title's vector
 /// (reusing the vectors the teaser needs; no extra model pass).
 struct ArticleVector<'a> {
+    sentences: Vec<&'a [f32]>,
     body: Vec<f32>,
     title: Option<&'a [f32]>,
 }
 
-impl ArticleVector<'_> {
+impl<'a> ArticleVector<'a> {
+    /// Each sentence's vector at weight 1 and the title's at `title_weight`: the votes of
+    /// topics::assign.
+    fn weighted_parts(&self, title_weight: f32) -> Vec<(&'a [f32], f32)> {
+        let mut parts: Vec<(&[f32], f32)> = self.sentences.iter().map(|v| (*v, 1.0)).collect();
+        if let Some(t) = self.title {
+            parts.push((t, title_weight));
+        }
+        parts
+    }
+
     /// The body plus the title times `title_weight`, normalised.
     fn with_title(&self, title_weight: f32) -> Vec<f32> {
         let mut v = self.body.clone();
@@ -1155,15 +1167,16 @@ fn article_vector<'a>(
     vectors: &'a Vectors,
 ) -> Option<ArticleVector<'a>> {
     let get = |t: &str| vectors.get(&(embedder.id().to_string(), t.to_string()));
-    let parts: Vec<Vec<f32>> = sentences
+    let parts: Vec<&[f32]> = sentences
         .iter()
-        .filter_map(|s| get(&s.text).cloned())
+        .filter_map(|s| get(&s.text).map(|v| v.as_slice()))
         .collect();
     if parts.is_empty() {
         return None;
     }
     Some(ArticleVector {
         body: mean(&parts),
+        sentences: parts,
         title: get(&article.title).map(|t| t.as_slice()),
     })
 }

@@ -314,7 +314,7 @@ struct EnrichArgs {
     /// Most topics per article.
     #[arg(long, default_value_t = 3)]
     topics: usize,
-    /// Topics scoring below this cosine similarity are left out.
+    /// Topics with a smaller share than this of the article's sentence votes (0 to 1) are left out.
     #[arg(long, default_value_t = 0.0)]
     topic_threshold: f32,
     /// Articles already tagged by hand (any input format): each label also learns from its examples.
@@ -324,7 +324,7 @@ struct EnrichArgs {
     #[arg(long, default_value = "tags")]
     tags_field: String,
     /// Weight of a label's examples against its own text.
-    #[arg(long, default_value_t = 2.0, hide = true)]
+    #[arg(long, default_value_t = 1.0, hide = true)]
     topic_example_weight: f32,
     /// Weight of the position prior in teaser ranking (lead sentences first).
     #[arg(long, default_value_t = ExtractiveOptions::default().position_weight, hide = true)]

@@ -28,6 +28,9 @@ pub struct Label {
     /// Names of the labels below this one in the vocabulary's tree, at every depth (also deeper
     /// than `--topic-depth`): the concrete words that say what a broad subject covers.
     pub narrower: Vec<String>,
+    /// The parts of a description written as a list ("companies, markets, jobs"): each is
+    /// embedded on its own (see `subject_vectors`).
+    pub facets: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -41,6 +44,22 @@ pub struct Taxonomy {
 
 fn bad(path: &Path, line: usize, reason: impl std::fmt::Display) -> Error {
     Error::Config(format!("taxonomy {}:{line}: {reason}", path.display()))
+}
+
+/// A description's facets: its parts between commas, semicolons and colons ("Wirtschaft:
+/// Unternehmen, Märkte, Banken" has four), when there are at least two; a description in one
+/// piece has none. People describe a category by listing what it covers, and a list's items
+/// embedded one by one say more than the whole line as one text (measured in benches/QUALITY.md).
+pub fn facets_of(description: &str) -> Vec<String> {
+    let parts: Vec<String> = description
+        .split([',', ';', ':'])
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() < 2 {
+        return Vec::new();
+    }
+    parts
 }
 
 impl Taxonomy {
@@ -110,6 +129,8 @@ impl Taxonomy {
                     path,
                     examples: Vec::new(),
                     narrower: narrower.remove(c.id.as_str()).unwrap_or_default(),
+                    // IPTC's definitions are prose; its narrower names say what a subject covers.
+                    facets: Vec::new(),
                 }
             })
             .collect();
@@ -190,6 +211,7 @@ impl Taxonomy {
                         id,
                         label,
                         translations: BTreeMap::new(),
+                        facets: facets_of(&get("description").unwrap_or_default()),
                         description: get("description").unwrap_or_default(),
                         examples,
                         narrower: Vec::new(),
@@ -214,6 +236,7 @@ impl Taxonomy {
                         path: vec![label],
                         examples: Vec::new(),
                         narrower: Vec::new(),
+                        facets: Vec::new(),
                     },
                 ));
             }
@@ -258,13 +281,13 @@ impl Taxonomy {
         format!("sha256:{}", hex::encode(h.finalize()))
     }
 
-    /// Every distinct name of a narrower label, in first-seen order: embedded once per run beside
-    /// `label_texts()` (see `subject_vectors`).
-    pub fn narrower_texts(&self) -> Vec<String> {
+    /// Every distinct name of a narrower label and every facet, in first-seen order: embedded
+    /// once per run beside `label_texts()` (see `subject_vectors`).
+    pub fn part_texts(&self) -> Vec<String> {
         let mut seen = HashSet::new();
         self.labels
             .iter()
-            .flat_map(|l| &l.narrower)
+            .flat_map(|l| l.narrower.iter().chain(&l.facets))
             .filter(|n| seen.insert(n.as_str()))
             .cloned()
             .collect()
@@ -305,7 +328,8 @@ impl Default for TopicOptions {
 pub struct Topic {
     pub id: String,
     pub label: String,
-    /// Cosine similarity, rounded to 4 decimals.
+    /// The label's share of the article's sentence votes (0 to 1; see `assign`), rounded to 4
+    /// decimals.
     pub score: f64,
     pub scheme: String,
     /// Ids from the root, where the vocabulary is hierarchical.
@@ -324,9 +348,9 @@ pub fn normalize(v: &mut [f32]) {
     }
 }
 
-/// How much an article's title counts against the mean of its body sentences when it is matched
-/// to labels: a headline is one sentence, so weighting it like the whole body (1.0) let short,
-/// punning titles decide (measured in benches/QUALITY.md).
+/// How much an article's title counts, against one body sentence's 1.0, when it is matched to
+/// labels (`assign`; and against the body's mean vector in the example means of `--learn-from`):
+/// short, punning titles should not decide (measured in benches/QUALITY.md).
 pub const TITLE_WEIGHT: f32 = 0.5;
 
 /// How much of a label's similarity to text in general (the mean of the reference texts) is taken
@@ -341,19 +365,21 @@ pub fn reference_texts() -> Vec<String> {
     Taxonomy::iptc(6).label_texts()
 }
 
-/// Each label's vector as a subject: the mean of its own text's vector and the vectors of every
-/// narrower label's name (each L2-normalised first), L2-normalised; a label without narrower ones
-/// keeps its text's vector. IPTC's definitions of broad subjects are abstract ("All forms of arts,
-/// entertainment, cultural heritage and media"); the names below them ("cinema", "music", "museum")
-/// are the words articles use. Measured in benches/QUALITY.md. `narrower_vecs[i]` embeds
-/// `taxonomy.narrower_texts()[i]`.
+/// Each label's vector as a subject. With narrower labels (IPTC): the mean of its own text's
+/// vector and the vectors of every narrower label's name (each L2-normalised first): IPTC's
+/// definitions of broad subjects are abstract ("All forms of arts, entertainment, cultural heritage
+/// and media"); the names below them ("cinema", "music", "museum") are the words articles use.
+/// With facets (a description written as a list): its own text and the mean of its facets, at
+/// equal weight, since a handful of facets is a spelling-out of the label rather than hundreds of
+/// subjects. Otherwise its text's vector. All L2-normalised; measured in benches/QUALITY.md.
+/// `part_vecs[i]` embeds `taxonomy.part_texts()[i]`.
 pub fn subject_vectors(
     taxonomy: &Taxonomy,
     text_vecs: Vec<Vec<f32>>,
-    narrower_vecs: &[Vec<f32>],
+    part_vecs: &[Vec<f32>],
 ) -> Vec<Vec<f32>> {
     let index: HashMap<String, usize> = taxonomy
-        .narrower_texts()
+        .part_texts()
         .into_iter()
         .enumerate()
         .map(|(i, t)| (t, i))
@@ -363,21 +389,34 @@ pub fn subject_vectors(
         normalize(&mut v);
         v
     };
+    let sum_of = |names: &[String]| {
+        let mut sum = vec![0f32; text_vecs.first().map_or(0, |v| v.len())];
+        for n in names {
+            let v = unit(&part_vecs[index[n.as_str()]]);
+            sum.iter_mut().zip(&v).for_each(|(s, x)| *s += x);
+        }
+        sum
+    };
     taxonomy
         .labels
         .iter()
-        .zip(text_vecs)
+        .zip(text_vecs.iter())
         .map(|(l, own)| {
-            if l.narrower.is_empty() {
-                return own;
+            let mut v = unit(own);
+            if !l.narrower.is_empty() {
+                v.iter_mut()
+                    .zip(sum_of(&l.narrower))
+                    .for_each(|(a, x)| *a += x);
+            } else if !l.facets.is_empty() {
+                let n = l.facets.len() as f32;
+                v.iter_mut()
+                    .zip(sum_of(&l.facets))
+                    .for_each(|(a, x)| *a += x / n);
+            } else {
+                return own.clone();
             }
-            let mut sum = unit(&own);
-            for n in &l.narrower {
-                let v = unit(&narrower_vecs[index[n.as_str()]]);
-                sum.iter_mut().zip(&v).for_each(|(s, x)| *s += x);
-            }
-            normalize(&mut sum);
-            sum
+            normalize(&mut v);
+            v
         })
         .collect()
 }
@@ -454,33 +493,65 @@ impl LabelSpace {
     }
 }
 
-/// Top topics for one article vector, best first; ties go to the label listed first. A label's
-/// score is its cosine similarity to the article (less its hub correction in a flat vocabulary); in
-/// a tree (IPTC) it is the mean of the cosines
-/// along its path from the top, so a narrow label wins only inside a branch that fits the article
-/// as a whole. Without this, narrow labels whose text happens to sit near everything ("leisure",
-/// "retirement") won unrelated articles: measured in benches/QUALITY.md.
+/// How sharply one sentence's vote goes to the labels it is nearest (a softmax temperature on
+/// the cosine scale; e5's cosines between a sentence and the labels span a few hundredths).
+/// Measured in benches/QUALITY.md: 0.005 to 0.02 score alike, 0.05 loses.
+pub const VOTE_TEMPERATURE: f32 = 0.01;
+
+/// Top topics for one article, best first; ties go to the label listed first. `parts` are the
+/// article's sentence vectors, each with its weight (the title at `TITLE_WEIGHT`); zero vectors
+/// (texts without a vector) are skipped.
+///
+/// Each sentence votes: a softmax over the labels of its scores, so a sentence gives most of its
+/// weight to the labels it is nearest. A label's score is its weighted share of the votes (0 to
+/// 1; the shares of all labels sum to 1): the part of the article that is about it. An article
+/// about two things gives both a share, where the mean of its sentences sits between them and
+/// near neither; measured in benches/QUALITY.md. A sentence's score for a label is its cosine to
+/// the label, less the label's hub correction in a flat vocabulary; in a tree (IPTC) it is the mean
+/// of the cosines along the label's path from the top, so a narrow label wins only inside a branch
+/// that fits. Without that, narrow labels whose text happens to sit near everything ("leisure",
+/// "retirement") won unrelated articles.
 pub fn assign(
-    article: &[f32],
+    parts: &[(&[f32], f32)],
     taxonomy: &Taxonomy,
     space: &LabelSpace,
     language: &str,
     options: &TopicOptions,
 ) -> Vec<Topic> {
-    let cosines: Vec<f32> = space
-        .vecs
-        .iter()
-        .zip(&space.bias)
-        .map(|(v, b)| dot(article, v) - b)
-        .collect();
-    let mut scored: Vec<(usize, f32)> = space
-        .ancestors
+    let n = space.vecs.len();
+    let mut shares = vec![0f32; n];
+    let mut total = 0f32;
+    let mut cosines = vec![0f32; n];
+    let mut scores = vec![0f32; n];
+    for &(part, weight) in parts {
+        if weight <= 0.0 || part.iter().all(|x| *x == 0.0) {
+            continue;
+        }
+        for ((c, v), b) in cosines.iter_mut().zip(&space.vecs).zip(&space.bias) {
+            *c = dot(part, v) - b;
+        }
+        for ((s, above), c) in scores.iter_mut().zip(&space.ancestors).zip(&cosines) {
+            let sum: f32 = c + above.iter().map(|&a| cosines[a]).sum::<f32>();
+            *s = sum / (1 + above.len()) as f32;
+        }
+        let top = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut z = 0f32;
+        for s in scores.iter_mut() {
+            *s = ((*s - top) / VOTE_TEMPERATURE).exp();
+            z += *s;
+        }
+        for (share, s) in shares.iter_mut().zip(&scores) {
+            *share += weight * s / z;
+        }
+        total += weight;
+    }
+    if total == 0.0 {
+        return Vec::new();
+    }
+    let mut scored: Vec<(usize, f32)> = shares
         .iter()
         .enumerate()
-        .map(|(i, above)| {
-            let sum: f32 = cosines[i] + above.iter().map(|&a| cosines[a]).sum::<f32>();
-            (i, sum / (1 + above.len()) as f32)
-        })
+        .map(|(i, s)| (i, s / total))
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     scored
@@ -552,7 +623,7 @@ mod tests {
         assert!(leaf.narrower.is_empty());
         // A deeper vocabulary is another vocabulary (its cache entry and fingerprint change).
         assert_ne!(top.hash(), Taxonomy::iptc(2).hash());
-        let texts = top.narrower_texts();
+        let texts = top.part_texts();
         let distinct: HashSet<&String> = texts.iter().collect();
         assert_eq!(distinct.len(), texts.len());
     }
@@ -578,7 +649,7 @@ mod tests {
         let mut text_vecs = vec![vec![0.0, 0.0, 0.0]; n];
         text_vecs[sport] = vec![1.0, 0.0, 0.0];
         text_vecs[politics] = vec![0.0, 0.0, 1.0];
-        let narrower = t.narrower_texts();
+        let narrower = t.part_texts();
         let narrower_vecs: Vec<Vec<f32>> = narrower
             .iter()
             .map(|name| {
@@ -591,7 +662,7 @@ mod tests {
         let article = [0.2, 0.7, 0.68];
         let plain = LabelSpace::new(&t, text_vecs.clone(), &vec![None; n], 2.0, None);
         let top = |s: &LabelSpace| {
-            assign(&article, &t, s, "en", &TopicOptions::default())[0]
+            assign(&[(&article, 1.0)], &t, s, "en", &TopicOptions::default())[0]
                 .id
                 .clone()
         };
@@ -624,6 +695,32 @@ mod tests {
         let labels: Vec<_> = t.labels.iter().map(|l| l.label.as_str()).collect();
         assert_eq!(labels, ["Bezpieczeństwo", "Indo-Pacyfik", "Chiny / Tajwan"]);
         assert_eq!(t.scheme, "tags");
+    }
+
+    #[test]
+    fn a_description_written_as_a_list_has_facets() {
+        assert_eq!(
+            facets_of("Wirtschaft: Unternehmen, Märkte; Banken"),
+            ["Wirtschaft", "Unternehmen", "Märkte", "Banken"]
+        );
+        assert!(facets_of("Everything about the economy and its markets").is_empty());
+        assert!(facets_of(" , ").is_empty());
+        let (_d, p) = file(
+            "t.jsonl",
+            "{\"id\":\"biz\",\"label\":\"Business\",\"description\":\"companies, markets\"}\n{\"id\":\"x\",\"label\":\"X\"}\n",
+        );
+        let t = Taxonomy::from_file(&p).unwrap();
+        assert_eq!(t.part_texts(), ["companies", "markets"]);
+        // The label's own text and the mean of its facets, at equal weight: e_0 + (e_1 + e_2) / 2.
+        let own = vec![vec![1.0, 0.0, 0.0], vec![0.0, 0.0, 1.0]];
+        let parts = vec![vec![0.0, 1.0, 0.0], vec![0.0, 0.0, 1.0]];
+        let v = subject_vectors(&t, own, &parts);
+        let expect = [2.0, 1.0, 1.0].map(|x: f32| x / 6f32.sqrt());
+        assert!(
+            v[0].iter().zip(expect).all(|(a, b)| (a - b).abs() < 1e-6),
+            "{v:?}"
+        );
+        assert_eq!(v[1], [0.0, 0.0, 1.0]);
     }
 
     #[test]
@@ -670,19 +767,31 @@ mod tests {
         let t = Taxonomy::from_file(&p).unwrap();
         let space = LabelSpace::new(
             &t,
-            vec![vec![1.0, 0.0], vec![0.6, 0.8]],
+            vec![vec![1.0, 0.0], vec![0.0, 1.0]],
             &[None, None],
             2.0,
             None,
         );
-        let options = TopicOptions {
+        // An article about two things: one sentence on each, and a title (half a sentence) on y.
+        // Both get their share; the mean of the sentences would sit between them, near neither.
+        let parts: [(&[f32], f32); 4] = [
+            (&[1.0, 0.0], 1.0),
+            (&[0.0, 1.0], 1.0),
+            (&[0.6, 0.8], 0.5),
+            (&[0.0, 0.0], 1.0), // a text without a vector does not vote
+        ];
+        let options = |threshold| TopicOptions {
             top_k: 2,
-            threshold: 0.5,
+            threshold,
         };
-        let got = assign(&[0.0, 1.0], &t, &space, "en", &options);
+        let got = assign(&parts, &t, &space, "en", &options(0.0));
+        let ids: Vec<_> = got.iter().map(|g| g.id.as_str()).collect();
+        assert_eq!(ids, ["y", "x"]);
+        assert_eq!((got[0].score, got[1].score), (0.6, 0.4));
+        let got = assign(&parts, &t, &space, "en", &options(0.5));
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].id, "y");
-        assert_eq!(got[0].score, 0.8);
+        assert!(assign(&[], &t, &space, "en", &options(0.0)).is_empty());
         assert_eq!(t.label_texts()[0], "X: d");
     }
 
@@ -706,10 +815,17 @@ mod tests {
         article[lifestyle] = 0.1;
         article[leisure] = 0.62;
         let space = LabelSpace::new(&t, text_vecs, &vec![None; n], 2.0, Some(&article));
-        let got = assign(&article, &t, &space, "en", &TopicOptions::default());
+        let got = assign(
+            &[(&article, 1.0)],
+            &t,
+            &space,
+            "en",
+            &TopicOptions::default(),
+        );
         assert_eq!(got[0].id, "medtop:20001325", "{got:?}");
         assert_eq!(got[0].path.as_ref().unwrap()[0], "medtop:15000000");
-        assert_eq!(got[0].score, 0.55);
+        // Path means 0.55 against sport's 0.50: five temperatures apart, nearly the whole vote.
+        assert!(got[0].score > 0.99, "{got:?}");
         assert_eq!(got[1].id, "medtop:15000000");
     }
 
@@ -724,7 +840,7 @@ mod tests {
         let labels = vec![vec![0.8, 0.0, 0.6], vec![0.0, 0.2, 0.98]];
         let plain = LabelSpace::new(&t, labels.clone(), &[None, None], 2.0, None);
         let top = |s: &LabelSpace| {
-            assign(&article, &t, s, "en", &TopicOptions::default())[0]
+            assign(&[(&article, 1.0)], &t, s, "en", &TopicOptions::default())[0]
                 .id
                 .clone()
         };
