@@ -322,6 +322,58 @@ fn snowball(lang: &str) -> Option<Algorithm> {
     })
 }
 
+/// The glibc locale whose calendar names stand for a language (ISO 639-1): `pl` -> `pl_PL`, with
+/// the codes whose main country is spelt otherwise listed.
+fn calendar_locale(lang: &str) -> Option<pure_rust_locales::Locale> {
+    let name = match lang {
+        "en" => "en_GB".to_string(),
+        "uk" => "uk_UA".into(),
+        "cs" => "cs_CZ".into(),
+        "sv" => "sv_SE".into(),
+        "da" => "da_DK".into(),
+        "el" => "el_GR".into(),
+        "et" => "et_EE".into(),
+        "sl" => "sl_SI".into(),
+        "ca" => "ca_ES".into(),
+        "no" | "nb" => "nb_NO".into(),
+        "nn" => "nn_NO".into(),
+        "sr" => "sr_RS".into(),
+        "ga" => "ga_IE".into(),
+        "ko" => "ko_KR".into(),
+        "ja" => "ja_JP".into(),
+        "zh" => "zh_CN".into(),
+        "vi" => "vi_VN".into(),
+        "he" => "he_IL".into(),
+        "fa" => "fa_IR".into(),
+        "hi" => "hi_IN".into(),
+        "ar" => "ar_EG".into(),
+        _ => format!("{lang}_{}", lang.to_uppercase()),
+    };
+    pure_rust_locales::Locale::try_from(name.as_str()).ok()
+}
+
+/// Folded keys of the names of weekdays and months in a language (glibc's locale data, through
+/// `pure-rust-locales`; months in both their forms where the language inflects them, as Polish
+/// "stycznia" / "styczeń"). A date says when, not what an article is about: "Montag", "czwartek
+/// plan budowy" and "portes samedi" are not keyphrases, so these words are treated as stopwords.
+fn calendar_keys(lang: &str, folder: &Folder) -> HashSet<String> {
+    use pure_rust_locales::locale_match;
+    let Some(locale) = calendar_locale(lang) else {
+        return HashSet::new();
+    };
+    let days: &[&str] = locale_match!(locale => LC_TIME::DAY);
+    let months: &[&str] = locale_match!(locale => LC_TIME::MON);
+    let alt: Option<&[&str]> = locale_match!(locale => LC_TIME::ALT_MON);
+    days.iter()
+        .chain(months)
+        .chain(alt.unwrap_or_default())
+        .map(|w| w.trim().to_lowercase())
+        // One-letter or multi-word names (some locales) are not words to match.
+        .filter(|w| w.chars().count() >= 3 && !w.contains(char::is_whitespace))
+        .map(|w| folder.fold(&w))
+        .collect()
+}
+
 /// Folds one lower-cased word to its stem key.
 enum Folder {
     Snowball(Stemmer),
@@ -468,14 +520,17 @@ struct LangCtx {
     lang: String,
     stop: &'static HashSet<String>,
     folder: Folder,
+    calendar: HashSet<String>,
 }
 
 impl LangCtx {
     fn new(lang: &str) -> Self {
         let lang = base_lang(lang);
+        let folder = Folder::new(&lang);
         Self {
             stop: stopwords(&lang),
-            folder: Folder::new(&lang),
+            calendar: calendar_keys(&lang, &folder),
+            folder,
             lang,
         }
     }
@@ -491,7 +546,10 @@ impl LangCtx {
                 .filter(|c| c.is_alphabetic())
                 .all(char::is_uppercase);
         // An all-caps acronym ("US", "IT", "WHO") is not the stopword it spells.
-        let stop = !all_caps && self.stop.contains(&lower);
+        let stop = !all_caps
+            && (self.stop.contains(&lower)
+                || (!self.calendar.is_empty()
+                    && self.calendar.contains(&self.folder.fold(&lower))));
         let shape_ok = chars >= 2 && letters >= 1;
         Token {
             surface: surface.to_string(),
@@ -851,6 +909,31 @@ mod tests {
         let greek = ["Ο ΝΑΤΟ και η Ιαπωνία"];
         assert_eq!(occurrences("ΝΑΤΟ", greek.iter().copied()).len(), 1);
         assert!(occurrences("", greek.iter().copied()).is_empty());
+    }
+
+    #[test]
+    fn weekdays_and_months_are_not_keywords() {
+        let pl = surfaces(
+            &["W czwartek rada przyjęła plan budowy linii tramwajowej, a w środę 3 marca wojewoda."],
+            "pl",
+        );
+        assert!(has(&pl, "plan budowy"), "{pl:?}");
+        assert!(has(&pl, "linii tramwajowej"), "{pl:?}");
+        // Inflected forms too: "środę" (accusative of "środa"), "marca" (genitive of "marzec").
+        for w in ["czwartek", "środę", "marca"] {
+            assert!(
+                pl.iter().all(|c| !c.to_lowercase().contains(w)),
+                "{w}: {pl:?}"
+            );
+        }
+        let de = surfaces(&["Am Montag eröffnete der Radschnellweg im Januar."], "de");
+        assert!(has(&de, "Radschnellweg"), "{de:?}");
+        assert!(!has(&de, "Montag") && !has(&de, "Januar"), "{de:?}");
+        let fr = surfaces(&["Le marché couvert rouvre ses portes samedi matin."], "fr");
+        assert!(has(&fr, "marché couvert"), "{fr:?}");
+        assert!(fr.iter().all(|c| !c.contains("samedi")), "{fr:?}");
+        let en = surfaces(&["On Tuesday the library opened in Millbrook."], "en");
+        assert!(!has(&en, "Tuesday") && has(&en, "library"), "{en:?}");
     }
 
     #[test]
