@@ -514,11 +514,27 @@ fn site_taxonomy_labels_come_back_verbatim_and_fit_the_article() {
         "--taxonomy",
         tax.to_str().unwrap(),
         "--topics",
-        "1",
+        "4",
         "--no-summary",
     ]);
     assert_success(&out);
     let o = lines(&out);
+    // Scores are each label's share of the article's sentence votes: best first, summing to 1
+    // over the whole vocabulary (here all four labels).
+    for r in &o {
+        let scores: Vec<f64> = r["lede"]["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["score"].as_f64().unwrap())
+            .collect();
+        assert_eq!(scores.len(), 4, "{r}");
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+        assert!(
+            (scores.iter().sum::<f64>() - 1.0).abs() < 0.001,
+            "{scores:?}"
+        );
+    }
     let top = |i: usize| {
         o[i]["lede"]["topics"][0]["label"]
             .as_str()
