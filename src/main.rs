@@ -225,7 +225,7 @@ struct EnrichArgs {
     #[arg(long, default_value_t = 8192)]
     batch_tokens: usize,
     /// Arithmetic of the embedder's linear layers: fp32, or int8 (whole pipeline about 1.7x faster; e5-small
-    /// vectors within cosine 0.999 of fp32, teasers and keywords hold, IPTC topics lose 2-6 points: see
+    /// vectors within cosine 0.999 of fp32, teasers and keywords hold, topics lose up to 2 points: see
     /// README and benches/QUALITY.md). Part of the config fingerprint.
     #[arg(long, default_value = "fp32")]
     precision: lede::encoder::Precision,
