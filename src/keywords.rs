@@ -374,6 +374,25 @@ fn calendar_keys(lang: &str, folder: &Folder) -> HashSet<String> {
         .collect()
 }
 
+/// Case endings that only Polish adjectives (and participles and pronouns) take, never nouns:
+/// genitive/locative plural "-ych/-ich", instrumental plural "-ymi/-imi", masculine genitive
+/// "-ego", feminine genitive/dative/locative "-nej/-wej/-kiej" and the like. Lower-case words only:
+/// a capitalised one may be a name ("Kowalskiego").
+fn is_polish_adjective_form(surface: &str) -> bool {
+    const ENDINGS: &[&str] = &[
+        "ych", "ich", "ymi", "imi", "ego", "nej", "wej", "kiej", "czej", "tej", "łej", "zej",
+    ];
+    surface.chars().count() >= 5
+        && surface.starts_with(char::is_lowercase)
+        && ENDINGS.iter().any(|e| surface.ends_with(e))
+}
+
+/// Polish impersonal past forms ("przedstawiono", "wykazano", "przyjęto"): the verbs of a report's
+/// method section, never part of a keyphrase; treated as stopwords.
+fn is_polish_impersonal_verb(lower: &str) -> bool {
+    lower.chars().count() >= 7 && ["ono", "ano", "ęto"].iter().any(|e| lower.ends_with(e))
+}
+
 /// Folds one lower-cased word to its stem key.
 enum Folder {
     Snowball(Stemmer),
@@ -548,6 +567,7 @@ impl LangCtx {
         // An all-caps acronym ("US", "IT", "WHO") is not the stopword it spells.
         let stop = !all_caps
             && (self.stop.contains(&lower)
+                || (self.lang == "pl" && is_polish_impersonal_verb(&lower))
                 || (!self.calendar.is_empty()
                     && self.calendar.contains(&self.folder.fold(&lower))));
         let shape_ok = chars >= 2 && letters >= 1;
@@ -676,6 +696,11 @@ pub fn extract_candidates(
                     // German capitalises every noun: a phrase ending in a lower-case word ends in
                     // a verb, adjective or adverb, not in what it names.
                     if nouns_capitalised && !caps && !t.surface.starts_with(char::is_uppercase) {
+                        continue;
+                    }
+                    // Polish: an adjective alone ("technologicznej", "pomiarowych") is not a
+                    // keyphrase, though it ends one ("linii tramwajowej").
+                    if ctx.lang == "pl" && j == i && is_polish_adjective_form(&t.surface) {
                         continue;
                     }
                     let span = &toks[i..=j];
@@ -909,6 +934,25 @@ mod tests {
         let greek = ["Ο ΝΑΤΟ και η Ιαπωνία"];
         assert_eq!(occurrences("ΝΑΤΟ", greek.iter().copied()).len(), 1);
         assert!(occurrences("", greek.iter().copied()).is_empty());
+    }
+
+    #[test]
+    fn polish_adjectives_alone_and_impersonal_verbs_are_not_keywords() {
+        let pl = surfaces(
+            &["Przedstawiono wyniki pomiarów akustycznych w nowej hali Kowalskiego."],
+            "pl",
+        );
+        assert!(
+            has(&pl, "pomiarów akustycznych"),
+            "an adjective ends a phrase: {pl:?}"
+        );
+        assert!(has(&pl, "wyniki pomiarów"), "{pl:?}");
+        for alone in ["akustycznych", "nowej", "Przedstawiono"] {
+            assert!(!has(&pl, alone), "{alone}: {pl:?}");
+        }
+        assert!(pl.iter().all(|c| !c.contains("Przedstawiono")), "{pl:?}");
+        // A capitalised form may be a name.
+        assert!(has(&pl, "Kowalskiego"), "{pl:?}");
     }
 
     #[test]
