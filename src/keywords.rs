@@ -15,6 +15,7 @@
 //! Selection is KeyBERT-style: relevance = cosine(candidate, document) plus a small
 //! first-position prior, then Maximal Marginal Relevance for diversity.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
@@ -540,6 +541,9 @@ struct LangCtx {
     stop: &'static HashSet<String>,
     folder: Folder,
     calendar: HashSet<String>,
+    /// Each distinct lower-cased word folded once per article: the calendar check and the
+    /// candidates' keys share it.
+    folded: RefCell<HashMap<String, String>>,
 }
 
 impl LangCtx {
@@ -551,7 +555,17 @@ impl LangCtx {
             calendar: calendar_keys(&lang, &folder),
             folder,
             lang,
+            folded: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// The stem key of a lower-cased word (`Folder::fold`), memoised.
+    fn fold(&self, lower: &str) -> String {
+        self.folded
+            .borrow_mut()
+            .entry(lower.to_string())
+            .or_insert_with(|| self.folder.fold(lower))
+            .clone()
     }
 
     fn token(&self, surface: &str, caps_sentence: bool) -> Token {
@@ -568,8 +582,7 @@ impl LangCtx {
         let stop = !all_caps
             && (self.stop.contains(&lower)
                 || (self.lang == "pl" && is_polish_impersonal_verb(&lower))
-                || (!self.calendar.is_empty()
-                    && self.calendar.contains(&self.folder.fold(&lower))));
+                || (!self.calendar.is_empty() && self.calendar.contains(&self.fold(&lower))));
         let shape_ok = chars >= 2 && letters >= 1;
         Token {
             surface: surface.to_string(),
@@ -663,7 +676,6 @@ pub fn extract_candidates(
     let ctx = LangCtx::new(lang);
     let nmax = options.ngram_max.max(1);
     let mut aggs: HashMap<String, Agg> = HashMap::new();
-    let mut fold_cache: HashMap<String, String> = HashMap::new();
     let nouns_capitalised = ctx.lang == "de";
     // Folded word -> (occurrences, occurrences that end a phrase).
     let mut heads: HashMap<String, (usize, usize)> = HashMap::new();
@@ -676,11 +688,7 @@ pub fn extract_candidates(
                 if !toks[i].content {
                     continue;
                 }
-                let folded = fold_cache
-                    .entry(toks[i].lower.clone())
-                    .or_insert_with(|| ctx.folder.fold(&toks[i].lower))
-                    .clone();
-                let head = heads.entry(folded).or_default();
+                let head = heads.entry(ctx.fold(&toks[i].lower)).or_default();
                 head.0 += 1;
                 if toks.get(i + 1).map_or(true, |next| !next.content) {
                     head.1 += 1;
@@ -715,10 +723,7 @@ pub fn extract_candidates(
                         }
                         surface.push_str(&tok.surface);
                         if tok.content {
-                            let f = fold_cache
-                                .entry(tok.lower.clone())
-                                .or_insert_with(|| ctx.folder.fold(&tok.lower));
-                            key.push_str(f);
+                            key.push_str(&ctx.fold(&tok.lower));
                         } else {
                             key.push_str(&tok.lower);
                         }
