@@ -13,9 +13,9 @@
 //! Texts: the titles and sentences of the first `LEDE_BENCH_ARTICLES` (default 20) articles of
 //! `LEDE_BENCH_INPUT`, else `../shared/eval/cnndm_test_frank.jsonl` where it exists, else the
 //! samples; embedded as the pipeline does (one call, length-sorted passes). Prints a Markdown table.
-use lede::embed::{cosine, BatchOptions, BertEmbedder, Embedder, TextKind};
-use lede::encoder::Precision;
-use lede::models::{self, Store};
+use lede::model::embed::{cosine, BatchOptions, BertEmbedder, Embedder, TextKind};
+use lede::model::encoder::Precision;
+use lede::model::store::{self, Store};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -43,12 +43,12 @@ fn texts() -> Vec<String> {
     for line in text.lines().filter(|l| !l.trim().is_empty()).take(n) {
         let record: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(line).expect("a JSON object a line");
-        let article = lede::input::to_article(&record, &Default::default()).expect("an article");
+        let article = lede::formats::to_article(&record, &Default::default()).expect("an article");
         if !article.title.is_empty() {
             out.push(article.title.clone());
         }
         out.extend(
-            lede::segment::split_sentences(&article.body, "und")
+            lede::stages::segment::split_sentences(&article.body, "und")
                 .into_iter()
                 .map(|s| s.text),
         );
@@ -101,7 +101,7 @@ fn main() {
         return;
     };
     let threads = tch::get_num_threads() as usize;
-    let store = Store::new(models::default_models_dir());
+    let store = Store::new(store::default_models_dir());
     let owned = texts();
     let texts: Vec<&str> = owned.iter().map(String::as_str).collect();
     println!(

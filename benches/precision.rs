@@ -9,9 +9,9 @@
 //!    src/encoder.rs uses), time and the lowest row cosine against fp32;
 //! 2. the whole model (multilingual-e5-small, installed) on sentences of the bundled samples: fp32
 //!    (rust-bert) against `--precision int8` (our encoder) and bf16 weights, time and cosines.
-use lede::embed::{cosine, BatchOptions, BertEmbedder, Embedder, TextKind};
-use lede::encoder::quantize_rows;
-use lede::models::{self, Store};
+use lede::model::embed::{cosine, BatchOptions, BertEmbedder, Embedder, TextKind};
+use lede::model::encoder::quantize_rows;
+use lede::model::store::{self, Store};
 use std::time::Instant;
 use tch::{Kind, Tensor};
 
@@ -113,7 +113,7 @@ fn main() {
         );
     }
 
-    let store = Store::new(models::default_models_dir());
+    let store = Store::new(store::default_models_dir());
     let load =
         || BertEmbedder::from_store(&store, "multilingual-e5-small", BatchOptions::default());
     let (fp32, bf16, int8) = match (load(), load(), load()) {
@@ -125,7 +125,7 @@ fn main() {
     };
     bf16.to_bfloat16();
     let int8 = int8
-        .with_precision(lede::encoder::Precision::Int8)
+        .with_precision(lede::model::encoder::Precision::Int8)
         .expect("int8 encoder");
     let samples = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -136,9 +136,9 @@ fn main() {
     for line in samples.lines().filter(|l| !l.trim().is_empty()) {
         let record: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(line).unwrap();
-        let article = lede::input::to_article(&record, &Default::default()).unwrap();
+        let article = lede::formats::to_article(&record, &Default::default()).unwrap();
         sentences.extend(
-            lede::segment::split_sentences(&article.body, "und")
+            lede::stages::segment::split_sentences(&article.body, "und")
                 .into_iter()
                 .map(|s| s.text),
         );

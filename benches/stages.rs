@@ -7,14 +7,14 @@
 //! `../shared/eval/cnndm_test_frank.jsonl` where it exists, else `samples/articles.jsonl`.
 //! `LEDE_BENCH_ARTICLES` articles (default 20) are read.
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use lede::embed::{BatchOptions, BertEmbedder, Embedder, TextKind};
-use lede::input::{self, Article, FieldMap};
-use lede::keywords::{self, KeywordOptions};
-use lede::language::{LanguageDetector, LinguaDetector, LinguaOptions};
-use lede::models::{self, Store};
-use lede::segment::{self, Sentence};
-use lede::summary::extractive::{self, ExtractiveOptions};
-use lede::topics::{self, Taxonomy, TopicOptions};
+use lede::formats::{self, Article, FieldMap};
+use lede::model::embed::{BatchOptions, BertEmbedder, Embedder, TextKind};
+use lede::model::store::{self, Store};
+use lede::stages::keywords::{self, KeywordOptions};
+use lede::stages::language::{LanguageDetector, LinguaDetector, LinguaOptions};
+use lede::stages::segment::{self, Sentence};
+use lede::stages::summary::extractive::{self, ExtractiveOptions};
+use lede::stages::topics::{self, Taxonomy, TopicOptions};
 use serde_json::{Map, Value};
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -52,7 +52,7 @@ fn parse(lines: &[String], fields: &FieldMap) -> Vec<Article> {
         .iter()
         .map(|l| {
             let record: Map<String, Value> = serde_json::from_str(l).expect("a JSON object a line");
-            input::to_article(&record, fields).expect("an article")
+            formats::to_article(&record, fields).expect("an article")
         })
         .collect()
 }
@@ -88,10 +88,9 @@ fn bench(c: &mut Criterion) {
     let detector = LinguaDetector::new(LinguaOptions::default());
     g.bench_function("language", |b| {
         b.iter(|| {
-            articles
-                .iter()
-                .map(|a| detector.detect(black_box(&a.body)))
-                .count()
+            for a in &articles {
+                black_box(detector.detect(black_box(&a.body)));
+            }
         })
     });
     let languages: Vec<String> = articles
@@ -138,7 +137,7 @@ fn bench(c: &mut Criterion) {
         })
         .collect();
 
-    let store = Store::new(models::default_models_dir());
+    let store = Store::new(store::default_models_dir());
     let embedder =
         match BertEmbedder::from_store(&store, "multilingual-e5-small", BatchOptions::default()) {
             Ok(e) => e,

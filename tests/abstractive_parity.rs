@@ -1,6 +1,6 @@
 //! Parity of rust-bert generation with transformers' generate() on tiny random seq2seq models, plus
 //! long-input chunking and model-folder errors. Fixtures: tests/fixtures/make_tiny_seq2seq.py.
-use lede::summary::abstractive::{AbstractiveOptions, AbstractiveSummarizer, LongInput};
+use lede::stages::summary::abstractive::{AbstractiveOptions, AbstractiveSummarizer, LongInput};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

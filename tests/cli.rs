@@ -60,7 +60,7 @@ fn samples_keep_every_field_and_gain_language_and_teaser() {
             first < 10,
             "teaser should come from the lead, got sentence {first}"
         );
-        let text = lede::html::html_to_text(body);
+        let text = lede::formats::html::html_to_text(body);
         for sentence_start in summary
             .split(". ")
             .map(|s| s.chars().take(25).collect::<String>())
@@ -157,7 +157,7 @@ fn keywords_are_phrases_of_the_article_in_its_own_words() {
     assert_success(&out);
     let records = lines(&out);
     for r in &records {
-        let text = lede::html::html_to_text(r["body"].as_str().unwrap());
+        let text = lede::formats::html::html_to_text(r["body"].as_str().unwrap());
         let keywords = keyword_texts(r);
         assert_eq!(keywords.len(), 10, "{keywords:?}");
         let mut folded: Vec<String> = keywords.iter().map(|k| k.to_lowercase()).collect();
@@ -368,7 +368,7 @@ fn missing_models_stop_the_run_with_the_command_to_fix_it() {
 #[test]
 fn damaged_model_file_is_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
-    let src = lede::models::default_models_dir().join("all-MiniLM-L6-v2");
+    let src = lede::model::store::default_models_dir().join("all-MiniLM-L6-v2");
     let dst = dir.path().join("all-MiniLM-L6-v2");
     std::fs::create_dir_all(&dst).unwrap();
     for f in ["config.json", "model.safetensors", "tokenizer.json"] {

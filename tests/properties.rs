@@ -1,8 +1,8 @@
 //! Property tests: whatever a record holds, the output gives back every original field, with the
 //! same value, in the same order, and adds only the enrichment key.
-use lede::enrich::{Enricher, Options, Reuse};
-use lede::input;
-use lede::language::{LinguaDetector, LinguaOptions};
+use lede::formats;
+use lede::run::pipeline::{Enricher, Options, Reuse};
+use lede::stages::language::{LinguaDetector, LinguaOptions};
 use proptest::prelude::*;
 use serde_json::{Map, Number, Value};
 
@@ -69,7 +69,7 @@ proptest! {
     fn every_original_field_comes_back_unchanged(records in prop::collection::vec(record(), 1..6)) {
         // Through the real reader and writer: JSONL bytes in, JSONL bytes out.
         let text: String = records.iter().map(|r| format!("{}\n", Value::Object(r.clone()))).collect();
-        let raw: Vec<_> = input::from_reader("prop".into(), Box::new(std::io::Cursor::new(text.into_bytes()))).collect();
+        let raw: Vec<_> = formats::json::from_reader("prop".into(), Box::new(std::io::Cursor::new(text.into_bytes()))).collect();
         prop_assert_eq!(raw.len(), records.len());
         let outcomes = enricher().enrich_chunk(raw, Reuse::none()).unwrap();
         for (given, outcome) in records.iter().zip(&outcomes) {
@@ -80,7 +80,7 @@ proptest! {
             let got: Vec<(&String, &Value)> = back.iter().filter(|(k, _)| *k != "lede").collect();
             prop_assert_eq!(got, expected);
             prop_assert!(back["lede"].is_object());
-            prop_assert_eq!(back.keys().last().map(String::as_str), Some("lede"));
+            prop_assert_eq!(back.keys().next_back().map(String::as_str), Some("lede"));
         }
     }
 }

@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(s) = std::str::from_utf8(data) {
-        let text = lede::html::html_to_text(s);
-        let _ = lede::segment::split_sentences(&text, "en");
+        let text = lede::formats::html::html_to_text(s);
+        let _ = lede::stages::segment::split_sentences(&text, "en");
     }
 });

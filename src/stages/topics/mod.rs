@@ -1,0 +1,593 @@
+//! Topics from a controlled vocabulary: the `Tagger` stage. Built in: IPTC Media Topics; or the site's
+//! own tag list (`--taxonomy`), optionally learnt from already tagged articles (`--learn-from`).
+//!
+//! Each label is embedded once per run (its label text, definition, and examples); an article is scored
+//! against every label by cosine similarity of vectors, so the model work grows with articles plus
+//! labels, never with their product.
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+/// The IPTC Media Topics vocabulary shipped in `models/iptc/` (CC BY 4.0, see its README).
+pub const IPTC_JSONL: &str = include_str!("../../../models/iptc/iptc-mediatopics.jsonl");
+
+/// One label of a vocabulary: what a topic can be, and the texts it is embedded from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Label {
+    /// Unique id within the vocabulary (an IPTC code; for a site's list, its `id` or the label).
+    pub id: String,
+    /// The label as the vocabulary gives it (for a one-label-per-line file: the line, unchanged).
+    pub label: String,
+    /// Translations by ISO 639-1 code, where the vocabulary has them.
+    pub translations: BTreeMap<String, String>,
+    /// The label's definition, embedded after its name; empty when the vocabulary has none.
+    pub description: String,
+    /// Ids from the root down to this label (hierarchical vocabularies), this label last.
+    pub path: Vec<String>,
+    /// Texts that belong under this label (from the vocabulary file); their mean vector is added
+    /// to the label's own.
+    pub examples: Vec<String>,
+    /// Names of the labels below this one in the vocabulary's tree, at every depth (also deeper
+    /// than `--topic-depth`): the concrete words that say what a broad subject covers.
+    pub narrower: Vec<String>,
+    /// The parts of a description written as a list ("companies, markets, jobs"): each is
+    /// embedded on its own (see `subject_vectors`).
+    pub facets: Vec<String>,
+}
+
+/// A controlled vocabulary: the labels an article's topics are chosen from.
+#[derive(Debug, Clone)]
+pub struct Taxonomy {
+    /// `iptc-mediatopic`, or the file name of a user's vocabulary.
+    pub scheme: String,
+    /// Every label, in the vocabulary's order.
+    pub labels: Vec<Label>,
+    /// Labels have parents (topics then carry their id path).
+    pub hierarchical: bool,
+}
+
+fn bad(path: &Path, line: usize, reason: impl std::fmt::Display) -> Error {
+    Error::Config(format!("taxonomy {}:{line}: {reason}", path.display()))
+}
+
+/// A description's facets: its parts between commas, semicolons and colons ("Wirtschaft:
+/// Unternehmen, Märkte, Banken" has four), when there are at least two; a description in one
+/// piece has none. People describe a category by listing what it covers, and a list's items
+/// embedded one by one say more than the whole line as one text (measured in benches/QUALITY.md).
+pub fn facets_of(description: &str) -> Vec<String> {
+    let parts: Vec<String> = description
+        .split([',', ';', ':'])
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() < 2 {
+        return Vec::new();
+    }
+    parts
+}
+
+impl Taxonomy {
+    /// IPTC Media Topics down to `max_depth` levels (1 = the 17 top-level subjects).
+    pub fn iptc(max_depth: usize) -> Taxonomy {
+        #[derive(Deserialize)]
+        struct Concept {
+            id: String,
+            parent: Option<String>,
+            level: usize,
+            retired: bool,
+            labels: BTreeMap<String, String>,
+            #[serde(default)]
+            definitions: BTreeMap<String, String>,
+        }
+        let concepts: Vec<Concept> = IPTC_JSONL
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                serde_json::from_str(l).expect("shipped IPTC vocabulary parses (checked by tests)")
+            })
+            .collect();
+        let parents: BTreeMap<&str, Option<&str>> = concepts
+            .iter()
+            .map(|c| (c.id.as_str(), c.parent.as_deref()))
+            .collect();
+        // Every current concept's English name, added to each of its ancestors (file order).
+        let mut narrower: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for c in concepts.iter().filter(|c| !c.retired) {
+            let Some(name) = c.labels.get("en-GB").filter(|n| !n.trim().is_empty()) else {
+                continue;
+            };
+            let mut cur = c.parent.as_deref();
+            while let Some(p) = cur {
+                narrower.entry(p).or_default().push(name.clone());
+                cur = parents.get(p).copied().flatten();
+            }
+        }
+        let labels = concepts
+            .iter()
+            .filter(|c| !c.retired && c.level <= max_depth)
+            .map(|c| {
+                let mut path = vec![c.id.clone()];
+                let mut cur = c.parent.as_deref();
+                while let Some(p) = cur {
+                    path.push(p.to_string());
+                    cur = parents.get(p).copied().flatten();
+                }
+                path.reverse();
+                // IPTC language tags to the ISO 639-1 codes lede detects.
+                let mut translations = BTreeMap::new();
+                for (tag, text) in &c.labels {
+                    let code = match tag.as_str() {
+                        "en-GB" => "en",
+                        "pt-PT" => "pt",
+                        "zh-Hans" => "zh",
+                        t if t.len() == 2 => t,
+                        _ => continue,
+                    };
+                    translations.insert(code.to_string(), text.clone());
+                }
+                Label {
+                    id: c.id.clone(),
+                    label: c.labels.get("en-GB").cloned().unwrap_or_default(),
+                    translations,
+                    description: c.definitions.get("en-GB").cloned().unwrap_or_default(),
+                    path,
+                    examples: Vec::new(),
+                    narrower: narrower.remove(c.id.as_str()).unwrap_or_default(),
+                    // IPTC's definitions are prose; its narrower names say what a subject covers.
+                    facets: Vec::new(),
+                }
+            })
+            .collect();
+        Taxonomy {
+            scheme: "iptc-mediatopic".into(),
+            labels,
+            hierarchical: true,
+        }
+    }
+
+    /// A site's own vocabulary: a text file with one label per line (`#` comments and blank lines
+    /// skipped), or JSON (an array) / JSON lines of `{"id", "label", "description"?, "examples"?}`.
+    pub fn from_file(path: &Path) -> Result<Taxonomy> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let scheme = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "custom".into());
+        let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+        let is_json = path
+            .extension()
+            .is_some_and(|e| e == "json" || e == "jsonl")
+            || trimmed.starts_with(['[', '{']);
+        let mut labels = Vec::new();
+        if is_json {
+            let items: Vec<(usize, Value)> = if trimmed.starts_with('[') {
+                let arr: Vec<Value> =
+                    serde_json::from_str(trimmed).map_err(|e| bad(path, e.line(), e))?;
+                arr.into_iter()
+                    .enumerate()
+                    .map(|(i, v)| (i + 1, v))
+                    .collect()
+            } else {
+                let mut items = Vec::new();
+                for (i, line) in text.lines().enumerate() {
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    items.push((
+                        i + 1,
+                        serde_json::from_str(line).map_err(|e| bad(path, i + 1, e))?,
+                    ));
+                }
+                items
+            };
+            for (n, v) in items {
+                let obj = v
+                    .as_object()
+                    .ok_or_else(|| bad(path, n, "expected an object with id and label"))?;
+                let get = |k: &str| obj.get(k).and_then(|x| x.as_str()).map(|s| s.to_string());
+                let label = get("label")
+                    .filter(|s| !s.trim().is_empty())
+                    .ok_or_else(|| bad(path, n, "missing \"label\""))?;
+                let id = match obj.get("id") {
+                    Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+                    Some(Value::Number(x)) => x.to_string(),
+                    None => label.clone(),
+                    Some(_) => return Err(bad(path, n, "\"id\" must be a string or number")),
+                };
+                let examples = match obj.get("examples") {
+                    None => Vec::new(),
+                    Some(Value::Array(a)) => a
+                        .iter()
+                        .map(|x| {
+                            x.as_str()
+                                .map(String::from)
+                                .ok_or_else(|| bad(path, n, "examples must be strings"))
+                        })
+                        .collect::<Result<_>>()?,
+                    Some(_) => {
+                        return Err(bad(path, n, "\"examples\" must be an array of strings"))
+                    }
+                };
+                labels.push((
+                    n,
+                    Label {
+                        path: vec![id.clone()],
+                        id,
+                        label,
+                        translations: BTreeMap::new(),
+                        facets: facets_of(&get("description").unwrap_or_default()),
+                        description: get("description").unwrap_or_default(),
+                        examples,
+                        narrower: Vec::new(),
+                    },
+                ));
+            }
+        } else {
+            for (i, line) in text.lines().enumerate() {
+                let l = line.trim_start_matches('\u{feff}');
+                if l.trim().is_empty() || l.trim_start().starts_with('#') {
+                    continue;
+                }
+                // The label comes back exactly as written (surrounding whitespace aside).
+                let label = l.trim().to_string();
+                labels.push((
+                    i + 1,
+                    Label {
+                        id: label.clone(),
+                        label: label.clone(),
+                        translations: BTreeMap::new(),
+                        description: String::new(),
+                        path: vec![label],
+                        examples: Vec::new(),
+                        narrower: Vec::new(),
+                        facets: Vec::new(),
+                    },
+                ));
+            }
+        }
+        if labels.is_empty() {
+            return Err(Error::Config(format!(
+                "taxonomy {}: no labels",
+                path.display()
+            )));
+        }
+        let mut seen = HashSet::new();
+        for (n, l) in &labels {
+            if !seen.insert(l.id.clone()) {
+                return Err(bad(path, *n, format!("duplicate id {:?}", l.id)));
+            }
+        }
+        Ok(Taxonomy {
+            scheme,
+            labels: labels.into_iter().map(|(_, l)| l).collect(),
+            hierarchical: false,
+        })
+    }
+
+    /// Identity of the vocabulary's content, for the config fingerprint and the label-vector cache.
+    pub fn hash(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.scheme.as_bytes());
+        for l in &self.labels {
+            for part in [&l.id, &l.label, &l.description] {
+                h.update(part.as_bytes());
+                h.update([0]);
+            }
+            for e in &l.examples {
+                h.update(e.as_bytes());
+                h.update([1]);
+            }
+            for n in &l.narrower {
+                h.update(n.as_bytes());
+                h.update([2]);
+            }
+        }
+        format!("sha256:{}", hex::encode(h.finalize()))
+    }
+
+    /// Every distinct name of a narrower label and every facet, in first-seen order: embedded
+    /// once per run beside `label_texts()` (see `subject_vectors`).
+    pub fn part_texts(&self) -> Vec<String> {
+        let mut seen = HashSet::new();
+        self.labels
+            .iter()
+            .flat_map(|l| l.narrower.iter().chain(&l.facets))
+            .filter(|n| seen.insert(n.as_str()))
+            .cloned()
+            .collect()
+    }
+
+    /// The text each label is embedded from: its name, then its definition.
+    pub fn label_texts(&self) -> Vec<String> {
+        self.labels
+            .iter()
+            .map(|l| {
+                if l.description.is_empty() {
+                    l.label.clone()
+                } else {
+                    format!("{}: {}", l.label, l.description)
+                }
+            })
+            .collect()
+    }
+}
+
+/// Options of the topic stage.
+#[derive(Debug, Clone, Serialize)]
+pub struct TopicOptions {
+    /// At most this many topics per article, best first.
+    pub top_k: usize,
+    /// Topics scoring below this are not reported.
+    pub threshold: f32,
+}
+
+impl Default for TopicOptions {
+    fn default() -> Self {
+        TopicOptions {
+            top_k: 3,
+            threshold: 0.0,
+        }
+    }
+}
+
+/// A topic assigned to an article: what lands in `lede.topics`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Topic {
+    /// The label's id in the vocabulary.
+    pub id: String,
+    /// The label's name, in the article's language where the vocabulary has a translation.
+    pub label: String,
+    /// The label's share of the article's sentence votes (0 to 1; see `assign`), rounded to 4
+    /// decimals.
+    pub score: f64,
+    /// The vocabulary it comes from (`Taxonomy::scheme`).
+    pub scheme: String,
+    /// Ids from the root, where the vocabulary is hierarchical.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<Vec<String>>,
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Scales `v` in place to unit (L2) length; a zero vector is left as it is.
+pub fn normalize(v: &mut [f32]) {
+    let n = dot(v, v).sqrt();
+    if n > 0.0 {
+        v.iter_mut().for_each(|x| *x /= n);
+    }
+}
+
+/// How much an article's title counts, against one body sentence's 1.0, when it is matched to
+/// labels (`assign`; and against the body's mean vector in the example means of `--learn-from`):
+/// short, punning titles should not decide (measured in benches/QUALITY.md).
+pub const TITLE_WEIGHT: f32 = 0.5;
+
+/// How much of a label's similarity to text in general (the mean of the reference texts) is taken
+/// off its score, for labels known only by their text in a flat vocabulary. A short label ("Sport")
+/// sits near every text and otherwise wins articles about anything (the "hub" problem of
+/// nearest-neighbour search in embedding spaces); measured in benches/QUALITY.md.
+pub const HUB_CORRECTION: f32 = 0.5;
+
+/// Texts that stand for "text in general" when a label's hubness is measured: every IPTC Media Topic
+/// ("label: definition", English), i.e. a sentence about each subject the news covers.
+pub fn reference_texts() -> Vec<String> {
+    Taxonomy::iptc(6).label_texts()
+}
+
+/// Each label's vector as a subject. With narrower labels (IPTC): the mean of its own text's
+/// vector and the vectors of every narrower label's name (each L2-normalised first): IPTC's
+/// definitions of broad subjects are abstract ("All forms of arts, entertainment, cultural heritage
+/// and media"); the names below them ("cinema", "music", "museum") are the words articles use.
+/// With facets (a description written as a list): its own text and the mean of its facets, at
+/// equal weight, since a handful of facets is a spelling-out of the label rather than hundreds of
+/// subjects. Otherwise its text's vector. All L2-normalised; measured in benches/QUALITY.md.
+/// `part_vecs[i]` embeds `taxonomy.part_texts()[i]`.
+pub fn subject_vectors(
+    taxonomy: &Taxonomy,
+    text_vecs: Vec<Vec<f32>>,
+    part_vecs: &[Vec<f32>],
+) -> Vec<Vec<f32>> {
+    let index: HashMap<String, usize> = taxonomy
+        .part_texts()
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| (t, i))
+        .collect();
+    let unit = |v: &[f32]| {
+        let mut v = v.to_vec();
+        normalize(&mut v);
+        v
+    };
+    let sum_of = |names: &[String]| {
+        let mut sum = vec![0f32; text_vecs.first().map_or(0, |v| v.len())];
+        for n in names {
+            let v = unit(&part_vecs[index[n.as_str()]]);
+            sum.iter_mut().zip(&v).for_each(|(s, x)| *s += x);
+        }
+        sum
+    };
+    taxonomy
+        .labels
+        .iter()
+        .zip(text_vecs.iter())
+        .map(|(l, own)| {
+            let mut v = unit(own);
+            if !l.narrower.is_empty() {
+                v.iter_mut()
+                    .zip(sum_of(&l.narrower))
+                    .for_each(|(a, x)| *a += x);
+            } else if !l.facets.is_empty() {
+                let n = l.facets.len() as f32;
+                v.iter_mut()
+                    .zip(sum_of(&l.facets))
+                    .for_each(|(a, x)| *a += x / n);
+            } else {
+                return own.clone();
+            }
+            normalize(&mut v);
+            v
+        })
+        .collect()
+}
+
+/// The labels of a vocabulary as vectors ready for scoring, with each label's ancestors where the
+/// vocabulary is a tree and each label's hub correction where it is flat.
+#[derive(Debug, Clone)]
+pub struct LabelSpace {
+    /// Each label's vector, L2-normalised.
+    pub vecs: Vec<Vec<f32>>,
+    /// Indices of each label's ancestors in the vocabulary (empty in a flat one).
+    ancestors: Vec<Vec<usize>>,
+    /// Taken off each label's cosine (0 for labels with examples, and in a tree).
+    bias: Vec<f32>,
+}
+
+impl LabelSpace {
+    /// `text_vecs[i]` embeds label i's text; `example_means[i]` is the normalised mean vector of its
+    /// examples (from the vocabulary file or from articles tagged by hand), added with
+    /// `example_weight`. `reference` is the mean vector of `reference_texts()`, needed for a flat
+    /// vocabulary only.
+    pub fn new(
+        taxonomy: &Taxonomy,
+        text_vecs: Vec<Vec<f32>>,
+        example_means: &[Option<Vec<f32>>],
+        example_weight: f32,
+        reference: Option<&[f32]>,
+    ) -> LabelSpace {
+        let vecs: Vec<Vec<f32>> = text_vecs
+            .into_iter()
+            .zip(example_means)
+            .map(|(mut v, ex)| {
+                if let Some(ex) = ex {
+                    for (x, e) in v.iter_mut().zip(ex) {
+                        *x += example_weight * e;
+                    }
+                }
+                normalize(&mut v);
+                v
+            })
+            .collect();
+        // In a tree the path mean already keeps narrow labels in their branch; with examples a
+        // label stands in article space, where the correction measured worse.
+        let bias = vecs
+            .iter()
+            .zip(example_means)
+            .map(|(v, ex)| match reference {
+                Some(r) if !taxonomy.hierarchical && ex.is_none() => HUB_CORRECTION * dot(v, r),
+                _ => 0.0,
+            })
+            .collect();
+        let index: HashMap<&str, usize> = taxonomy
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.id.as_str(), i))
+            .collect();
+        let ancestors = taxonomy
+            .labels
+            .iter()
+            .map(|l| {
+                let above = &l.path[..l.path.len().saturating_sub(1)];
+                above
+                    .iter()
+                    .filter_map(|id| index.get(id.as_str()).copied())
+                    .collect()
+            })
+            .collect();
+        LabelSpace {
+            vecs,
+            ancestors,
+            bias,
+        }
+    }
+}
+
+/// How sharply one sentence's vote goes to the labels it is nearest (a softmax temperature on
+/// the cosine scale; e5's cosines between a sentence and the labels span a few hundredths).
+/// Measured in benches/QUALITY.md: 0.005 to 0.02 score alike, 0.05 loses.
+pub const VOTE_TEMPERATURE: f32 = 0.01;
+
+/// Top topics for one article, best first; ties go to the label listed first. `parts` are the
+/// article's sentence vectors, each with its weight (the title at `TITLE_WEIGHT`); zero vectors
+/// (texts without a vector) are skipped.
+///
+/// Each sentence votes: a softmax over the labels of its scores, so a sentence gives most of its
+/// weight to the labels it is nearest. A label's score is its weighted share of the votes (0 to
+/// 1; the shares of all labels sum to 1): the part of the article that is about it. An article
+/// about two things gives both a share, where the mean of its sentences sits between them and
+/// near neither; measured in benches/QUALITY.md. A sentence's score for a label is its cosine to
+/// the label, less the label's hub correction in a flat vocabulary; in a tree (IPTC) it is the mean
+/// of the cosines along the label's path from the top, so a narrow label wins only inside a branch
+/// that fits. Without that, narrow labels whose text happens to sit near everything ("leisure",
+/// "retirement") won unrelated articles.
+pub fn assign(
+    parts: &[(&[f32], f32)],
+    taxonomy: &Taxonomy,
+    space: &LabelSpace,
+    language: &str,
+    options: &TopicOptions,
+) -> Vec<Topic> {
+    let n = space.vecs.len();
+    let mut shares = vec![0f32; n];
+    let mut total = 0f32;
+    let mut cosines = vec![0f32; n];
+    let mut scores = vec![0f32; n];
+    for &(part, weight) in parts {
+        if weight <= 0.0 || part.iter().all(|x| *x == 0.0) {
+            continue;
+        }
+        for ((c, v), b) in cosines.iter_mut().zip(&space.vecs).zip(&space.bias) {
+            *c = dot(part, v) - b;
+        }
+        for ((s, above), c) in scores.iter_mut().zip(&space.ancestors).zip(&cosines) {
+            let sum: f32 = c + above.iter().map(|&a| cosines[a]).sum::<f32>();
+            *s = sum / (1 + above.len()) as f32;
+        }
+        let top = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut z = 0f32;
+        for s in scores.iter_mut() {
+            *s = ((*s - top) / VOTE_TEMPERATURE).exp();
+            z += *s;
+        }
+        for (share, s) in shares.iter_mut().zip(&scores) {
+            *share += weight * s / z;
+        }
+        total += weight;
+    }
+    if total == 0.0 {
+        return Vec::new();
+    }
+    let mut scored: Vec<(usize, f32)> = shares
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (i, s / total))
+        .collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    scored
+        .into_iter()
+        .filter(|(_, s)| *s >= options.threshold)
+        .take(options.top_k)
+        .map(|(i, s)| {
+            let l = &taxonomy.labels[i];
+            Topic {
+                id: l.id.clone(),
+                label: l
+                    .translations
+                    .get(language)
+                    .cloned()
+                    .unwrap_or_else(|| l.label.clone()),
+                score: (f64::from(s) * 10_000.0).round() / 10_000.0,
+                scheme: taxonomy.scheme.clone(),
+                path: taxonomy.hierarchical.then(|| l.path.clone()),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
