@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Regenerates samples/articles.jsonl: the real seed page of the first site (Instytut Boyma, shared with the
-project in ../shared/seed/) as a CMS-style record, plus short articles written for lede (pl, en, de, fr)."""
+project in ../shared/seed/) as a CMS-style record, plus short articles written for lede (pl, en, de, fr); and
+samples/seed.jsonl, the seed record alone (the README's tour)."""
 import html
 import json
 import os
@@ -53,3 +54,5 @@ own = [
 with open(os.path.join(here, 'articles.jsonl'), 'w', encoding='utf-8') as f:
     for rec in [seed] + own:
         f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+with open(os.path.join(here, 'seed.jsonl'), 'w', encoding='utf-8') as f:
+    f.write(json.dumps(seed, ensure_ascii=False) + "\n")
