@@ -10,15 +10,17 @@ use std::path::Path;
 /// The extensions that name a file as JSONL whatever its first byte.
 const JSONL_EXTENSIONS: [&str; 3] = ["jsonl", "ndjson", "jsonlines"];
 
-/// JSONL: one record per line. Also what a file of any other name is read as when no other format
-/// claims it.
+/// JSONL: one record per line (`.jsonl`, `.ndjson`, `.jsonlines`, or a file without an extension).
 pub struct JsonLines;
 
-/// A JSON array of records (first non-blank byte `[`).
-pub struct JsonArray;
+/// A `.json` file: a JSON array of records (first non-blank byte `[`), or one record (an object,
+/// pretty-printed or not).
+pub struct Json;
 
-/// One record: a `.json` file holding a single object (pretty-printed or not).
-pub struct JsonObject;
+/// The records to write back (JSON files are never written with a record skipped).
+fn present(records: &[Option<Value>]) -> Vec<Value> {
+    records.iter().flatten().cloned().collect()
+}
 
 /// The three JSON shapes, for writing back.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -32,15 +34,26 @@ impl Format for JsonLines {
     fn name(&self) -> &'static str {
         "jsonl"
     }
-    fn claims(&self, _probe: &mut Probe) -> std::io::Result<bool> {
-        // Named as JSONL, or anything no other format claims: read as JSONL, so that a first line
-        // that is an array is a bad record, not a different format.
-        Ok(true)
+    fn claims(&self, probe: &mut Probe) -> std::io::Result<bool> {
+        // Named as JSONL: read as JSONL, so that a first line that is an array is a bad record, not
+        // a different format. Without an extension, or an empty `.json`: JSONL (nothing else
+        // claimed it).
+        Ok(JSONL_EXTENSIONS.contains(&probe.extension())
+            || probe.extension().is_empty()
+            || (probe.extension() == "json" && probe.first_byte()?.is_none()))
     }
-    fn read(&self, path: &Path, _options: &super::ReadOptions) -> std::io::Result<Records> {
+    fn extensions(&self) -> &'static [&'static str] {
+        &JSONL_EXTENSIONS
+    }
+    fn read_stream(
+        &self,
+        name: String,
+        reader: Box<dyn Read + Send>,
+        _options: &super::ReadOptions,
+    ) -> std::io::Result<Records> {
         Ok(Box::new(JsonLinesReader {
-            name: path.display().to_string(),
-            reader: BufReader::with_capacity(1 << 16, Box::new(fs::File::open(path)?)),
+            name,
+            reader: BufReader::with_capacity(1 << 16, reader),
             line: 0,
         }))
     }
@@ -57,46 +70,24 @@ impl Format for JsonLines {
     fn write_back(
         &self,
         original: &[u8],
-        records: &[Value],
+        records: &[Option<Value>],
         _: &mut WriteBack,
     ) -> Result<Option<Vec<u8>>, String> {
-        Ok(Some(render(Shape::Lines, records, original)))
+        Ok(Some(render(Shape::Lines, &present(records), original)))
     }
 }
 
-impl Format for JsonArray {
-    fn name(&self) -> &'static str {
-        "json-array"
-    }
-    fn claims(&self, probe: &mut Probe) -> std::io::Result<bool> {
-        Ok(!JSONL_EXTENSIONS.contains(&probe.extension()) && probe.first_byte()? == Some(b'['))
-    }
-    fn folder_depth(&self) -> super::FolderDepth {
-        super::FolderDepth::Top
-    }
-    fn extensions(&self) -> &'static [&'static str] {
-        &["json"]
-    }
-    fn read(&self, path: &Path, _options: &super::ReadOptions) -> std::io::Result<Records> {
-        let name = path.display().to_string();
-        Ok(Box::new(json_array(&name, &fs::read(path)?).into_iter()))
-    }
-    fn write_back(
-        &self,
-        original: &[u8],
-        records: &[Value],
-        _: &mut WriteBack,
-    ) -> Result<Option<Vec<u8>>, String> {
-        Ok(Some(render(Shape::Array, records, original)))
-    }
-}
-
-impl Format for JsonObject {
+impl Format for Json {
     fn name(&self) -> &'static str {
         "json"
     }
     fn claims(&self, probe: &mut Probe) -> std::io::Result<bool> {
-        Ok(probe.extension() == "json" && probe.first_byte()?.is_some())
+        // A file without an extension is JSON when it starts as an array, else JSONL.
+        Ok(match probe.extension() {
+            "json" => probe.first_byte()?.is_some(),
+            "" => probe.first_byte()? == Some(b'['),
+            _ => false,
+        })
     }
     fn folder_depth(&self) -> super::FolderDepth {
         super::FolderDepth::Top
@@ -105,26 +96,47 @@ impl Format for JsonObject {
         &["json"]
     }
     fn read(&self, path: &Path, _options: &super::ReadOptions) -> std::io::Result<Records> {
-        let record = match std::str::from_utf8(&fs::read(path)?) {
+        let name = path.display().to_string();
+        let bytes = fs::read(path)?;
+        let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+        if text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return Ok(Box::new(json_array(&name, &bytes).into_iter()));
+        }
+        let record = match std::str::from_utf8(&bytes) {
             Ok(t) => parse_object(t.trim_start_matches('\u{feff}')),
             Err(e) => Err(format!("invalid UTF-8 at byte {}", e.valid_up_to())),
         };
-        let name = path.display().to_string();
         Ok(Box::new(std::iter::once(RawRecord::new(
             Origin(name),
             record,
         ))))
     }
-    fn count(&self, _path: &Path) -> Option<u64> {
-        Some(1)
+    fn read_stream(
+        &self,
+        name: String,
+        reader: Box<dyn Read + Send>,
+        _options: &super::ReadOptions,
+    ) -> std::io::Result<Records> {
+        Ok(from_reader(name, reader))
+    }
+    fn count(&self, path: &Path) -> Option<u64> {
+        // An array would have to be parsed whole to count.
+        (super::Probe::new(path).first_byte().ok()? != Some(b'[')).then_some(1)
     }
     fn write_back(
         &self,
         original: &[u8],
-        records: &[Value],
+        records: &[Option<Value>],
         _: &mut WriteBack,
     ) -> Result<Option<Vec<u8>>, String> {
-        Ok(Some(render(Shape::Object, records, original)))
+        let text = original
+            .strip_prefix("\u{feff}".as_bytes())
+            .unwrap_or(original);
+        let shape = match text.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'[') => Shape::Array,
+            _ => Shape::Object,
+        };
+        Ok(Some(render(shape, &present(records), original)))
     }
 }
 

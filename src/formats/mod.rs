@@ -2,10 +2,13 @@
 //! into an `Article` through a field mapping. Records are yielded one at a time, with where they came
 //! from, so a bad one is reported by name and the rest go on.
 
+pub mod csv;
+pub mod feed;
 pub mod html;
 pub mod json;
 pub mod jsonld;
 pub mod markdown;
+pub mod text;
 pub mod wxr;
 use crate::formats::html::html_to_text;
 use crate::formats::markdown::MarkdownOptions;
@@ -81,7 +84,25 @@ pub trait Format: Send + Sync {
         FolderDepth::Never
     }
     /// Reads the file's records, one at a time where the format allows.
-    fn read(&self, path: &Path, options: &ReadOptions) -> std::io::Result<Records>;
+    fn read(&self, path: &Path, options: &ReadOptions) -> std::io::Result<Records> {
+        let file = fs::File::open(path)?;
+        self.read_stream(path.display().to_string(), Box::new(file), options)
+    }
+    /// Reads records from a stream (stdin with `--format-in`), named `name` in messages.
+    fn read_stream(
+        &self,
+        name: String,
+        _reader: Box<dyn Read + Send>,
+        _options: &ReadOptions,
+    ) -> std::io::Result<Records> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            format!(
+                "{name}: {} input cannot be read from a stream; give a file",
+                self.name()
+            ),
+        ))
+    }
     /// How many records the file holds, when that is quick to know (for a progress bar's total).
     fn count(&self, _path: &Path) -> Option<u64> {
         None
@@ -95,25 +116,45 @@ pub trait Format: Send + Sync {
             OnFailure::Refuse
         }
     }
-    /// The file's new bytes, holding `records` (each with its enrichment); `None` when nothing in
-    /// it changes; `Err` when it cannot be written back as it is (reported, not written).
+    /// The file's new bytes, holding `records` in the file's order (each with its enrichment;
+    /// `None` for a record skipped by [`OnFailure::Skip`], whose part of the file stays as it was);
+    /// `None` when nothing in it changes; `Err` when it cannot be written back as it is (reported,
+    /// not written).
     fn write_back(
         &self,
         original: &[u8],
-        records: &[Value],
+        records: &[Option<Value>],
         options: &mut WriteBack,
     ) -> Result<Option<Vec<u8>>, String>;
+    /// Whether `-o FILE` with this format's extension writes an enriched copy of an input of the
+    /// same format (a WordPress export, a CSV table) instead of JSONL.
+    fn writes_copies(&self) -> bool {
+        false
+    }
 }
 
 /// Every format lede reads, in the order they are asked to claim a file: the first that claims it
-/// reads it. JSONL claims anything, so it comes last.
+/// reads it.
 pub static FORMATS: &[&dyn Format] = &[
     &markdown::Markdown,
     &wxr::Wxr,
-    &json::JsonArray,
-    &json::JsonObject,
+    &feed::Feed,
+    &json::Json,
     &json::JsonLines,
+    &text::Text,
+    &csv::Csv,
+    &csv::Tsv,
 ];
+
+/// The format `--format-in` names.
+pub fn format_named(name: &str) -> Option<&'static dyn Format> {
+    FORMATS.iter().copied().find(|f| f.name() == name)
+}
+
+/// The names `--format-in` takes.
+pub fn format_names() -> Vec<&'static str> {
+    FORMATS.iter().map(|f| f.name()).collect()
+}
 
 /// A file being told apart: its extension, and its first bytes read only when a format asks.
 pub struct Probe<'a> {
@@ -140,8 +181,8 @@ impl<'a> Probe<'a> {
         &self.extension
     }
 
-    /// The file's first byte that is not whitespace, after a byte order mark.
-    pub fn first_byte(&mut self) -> std::io::Result<Option<u8>> {
+    /// The file's first bytes (up to 1 MiB), after a byte order mark.
+    pub fn head(&mut self) -> std::io::Result<&[u8]> {
         if self.head.is_none() {
             let mut head = Vec::with_capacity(4096);
             fs::File::open(self.path)?
@@ -150,8 +191,16 @@ impl<'a> Probe<'a> {
             self.head = Some(head);
         }
         let head = self.head.as_deref().unwrap_or_default();
-        let head = head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(head);
-        Ok(head.iter().copied().find(|b| !b.is_ascii_whitespace()))
+        Ok(head.strip_prefix("\u{feff}".as_bytes()).unwrap_or(head))
+    }
+
+    /// The file's first byte that is not whitespace, after a byte order mark.
+    pub fn first_byte(&mut self) -> std::io::Result<Option<u8>> {
+        Ok(self
+            .head()?
+            .iter()
+            .copied()
+            .find(|b| !b.is_ascii_whitespace()))
     }
 }
 
@@ -178,10 +227,23 @@ pub enum OnFailure {
 }
 
 /// How records are read, beyond their bytes.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ReadOptions {
     /// Which front matter keys of a Markdown file are lede's.
     pub markdown: MarkdownOptions,
+    /// Read every input as this format (`--format-in`), whatever its name.
+    pub format: Option<&'static dyn Format>,
+    /// The field delimiter of CSV input; sniffed when `None`.
+    pub delimiter: Option<u8>,
+}
+
+impl From<&MarkdownOptions> for ReadOptions {
+    fn from(markdown: &MarkdownOptions) -> Self {
+        ReadOptions {
+            markdown: markdown.clone(),
+            ..ReadOptions::default()
+        }
+    }
 }
 
 /// What writing back needs beyond the records, and what it found to report.
@@ -194,7 +256,8 @@ pub struct WriteBack<'a> {
     pub kept: Vec<String>,
 }
 
-/// A file's format: the first of [`FORMATS`] that claims it.
+/// A file's format: the first of [`FORMATS`] that claims it. A file no format claims is an error
+/// that lists what lede reads.
 pub fn format_of(path: &Path) -> std::io::Result<&'static dyn Format> {
     let mut probe = Probe::new(path);
     // The file must be readable, whatever decides its format.
@@ -204,34 +267,52 @@ pub fn format_of(path: &Path) -> std::io::Result<&'static dyn Format> {
             return Ok(*format);
         }
     }
-    unreachable!("JSONL claims every file")
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        unknown_format(probe.extension()),
+    ))
 }
 
-/// Opens an input: `-` for stdin, a directory (its `.json` files, and its Markdown files at any
-/// depth), or a file of any format in [`FORMATS`]. Fails only when the input itself cannot be
-/// opened.
+/// The message for a file of an extension no format reads.
+fn unknown_format(extension: &str) -> String {
+    let mut known: Vec<String> = FORMATS
+        .iter()
+        .flat_map(|f| f.extensions().iter().map(|x| format!(".{x}")))
+        .collect();
+    known.sort();
+    known.dedup();
+    format!(
+        "unknown input format '.{extension}': lede reads {} (or give --format-in {})",
+        known.join(" "),
+        format_names().join("|")
+    )
+}
+
+/// Opens an input: `-` for stdin, a directory (its files of the formats read from folders), or a
+/// file of any format in [`FORMATS`]. Fails only when the input itself cannot be opened.
 pub fn open(path: &Path) -> std::io::Result<Records> {
-    open_with(path, &MarkdownOptions::default())
+    open_with(path, &ReadOptions::default())
 }
 
-/// `open`, reading Markdown files as `markdown` says.
-pub fn open_with(path: &Path, markdown: &MarkdownOptions) -> std::io::Result<Records> {
+/// `open`, reading as `options` say.
+pub fn open_with(path: &Path, options: &ReadOptions) -> std::io::Result<Records> {
     if path == Path::new("-") {
-        return Ok(json::from_reader(
-            "stdin".to_string(),
-            Box::new(std::io::stdin()),
-        ));
+        let stdin = Box::new(std::io::stdin());
+        return match options.format {
+            Some(format) => format.read_stream("stdin".to_string(), stdin, options),
+            None => Ok(json::from_reader("stdin".to_string(), stdin)),
+        };
     }
     if path.is_dir() {
         let files = input_files(path)?;
-        let markdown = markdown.clone();
+        let options = options.clone();
         return Ok(Box::new(
             files
                 .into_iter()
-                .flat_map(move |p| open_file_when_read(p, &markdown).1),
+                .flat_map(move |p| open_file_when_read(p, &options).1),
         ));
     }
-    Ok(open_file_with(path, markdown)?.1)
+    Ok(open_file_with(path, options)?.1)
 }
 
 /// A file of a folder, opened only when its records are asked for (a folder of 50,000 files must not
@@ -239,7 +320,7 @@ pub fn open_with(path: &Path, markdown: &MarkdownOptions) -> std::io::Result<Rec
 /// is then unknown (`None`).
 pub fn open_file_when_read(
     file: FolderFile,
-    markdown: &MarkdownOptions,
+    options: &ReadOptions,
 ) -> (Option<&'static dyn Format>, Records) {
     let failed = |path: &Path, error: String| {
         let raw = RawRecord::new(Origin(path.display().to_string()), Err(error));
@@ -249,7 +330,7 @@ pub fn open_file_when_read(
         Ok(path) => path,
         Err((path, why)) => return failed(&path, why),
     };
-    match open_file_with(&path, markdown) {
+    match open_file_with(&path, options) {
         Ok((format, records)) => (Some(format), records),
         Err(e) => failed(&path, e.to_string()),
     }
@@ -257,19 +338,22 @@ pub fn open_file_when_read(
 
 /// Opens one file in its format (see [`format_of`]).
 pub fn open_file(path: &Path) -> std::io::Result<(&'static dyn Format, Records)> {
-    open_file_with(path, &MarkdownOptions::default())
+    open_file_with(path, &ReadOptions::default())
 }
 
-/// `open_file`, reading a Markdown file as `markdown` says.
+/// `open_file`, reading as `options` say (`--format-in` wins over the file's name).
 pub fn open_file_with(
     path: &Path,
-    markdown: &MarkdownOptions,
+    options: &ReadOptions,
 ) -> std::io::Result<(&'static dyn Format, Records)> {
-    let format = format_of(path)?;
-    let options = ReadOptions {
-        markdown: markdown.clone(),
+    let format = match options.format {
+        Some(format) => {
+            fs::File::open(path)?;
+            format
+        }
+        None => format_of(path)?,
     };
-    Ok((format, format.read(path, &options)?))
+    Ok((format, format.read(path, options)?))
 }
 
 /// How many records the inputs hold, when that is quick to know (a folder's files count one each);
@@ -315,12 +399,6 @@ pub(crate) fn path_id(path: &Path) -> String {
 pub fn is_markdown(path: &Path) -> bool {
     path.extension()
         .is_some_and(|x| x.eq_ignore_ascii_case("md") || x.eq_ignore_ascii_case("markdown"))
-}
-
-/// A WordPress export (`.xml`).
-pub fn is_wxr(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|x| x.eq_ignore_ascii_case("xml"))
 }
 
 /// A file of a folder, or a path the folder holds that must not be read, with why.

@@ -14,8 +14,7 @@ pub mod target;
 pub use builder::{Pipeline, PipelineBuilder};
 pub use target::Output;
 
-use crate::formats::markdown::MarkdownOptions;
-use crate::formats::{self, FieldMap, Format, RawRecord};
+use crate::formats::{self, FieldMap, Format, RawRecord, ReadOptions};
 use crate::run::journal::{DuplicateIds, EarlierOutputs, Journal};
 use crate::run::output::{AtomicFile, InPlace, OutputDir};
 use crate::run::pipeline::{EarlierEnrichments, Outcome, Reuse};
@@ -45,8 +44,9 @@ pub struct RunOptions {
     pub shard: Option<Shard>,
     /// Only these files (canonical paths) of the inputs: CI's changed files.
     pub only: Option<BTreeSet<PathBuf>>,
-    /// How Markdown articles are read and written back.
-    pub markdown: MarkdownOptions,
+    /// How inputs are read (a forced format, CSV's delimiter), and how Markdown articles are read
+    /// and written back.
+    pub read: ReadOptions,
     /// Set from another thread (Ctrl-C) to stop after the chunk in hand.
     pub stop: Option<Arc<AtomicBool>>,
 }
@@ -62,7 +62,7 @@ impl RunOptions {
             filter: false,
             shard: None,
             only: None,
-            markdown: MarkdownOptions::default(),
+            read: ReadOptions::default(),
             stop: None,
         }
     }
@@ -164,11 +164,11 @@ impl Run {
     /// Opens the inputs as `options` say (before any model is loaded, so that a missing input
     /// fails at once). `fields` finds each record's id, for shards.
     pub fn open(mut options: RunOptions, fields: &FieldMap) -> Result<Run> {
-        wxr_output_as_copy(&mut options)?;
+        output_as_copy(&mut options)?;
         let records = open_inputs(
             &options.inputs,
             options.output.back_to_files(),
-            &options.markdown,
+            &options.read,
             options.only.as_ref(),
         )?;
         let records: Box<dyn Iterator<Item = FileRecord>> = match options.shard {
@@ -198,7 +198,7 @@ impl Run {
         let check = matches!(options.output, Output::Check);
         let mut target = match std::mem::replace(&mut options.output, Output::Check) {
             Output::Check => Target::Check(BTreeSet::new()),
-            Output::InPlace => Target::InPlace(InPlace::new(options.markdown.clone(), &key)),
+            Output::InPlace => Target::InPlace(InPlace::new(options.read.markdown.clone(), &key)),
             Output::Dir(dir) => {
                 std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
                 Target::Dir(
@@ -353,22 +353,42 @@ fn start(
     Ok((Some(journal), Some(Box::new(earlier))))
 }
 
-/// `-o enriched.xml` from a WordPress export writes the enriched export there, not JSONL: the input
-/// is copied to it and the copy is enriched in place, so the input stays as it was.
-fn wxr_output_as_copy(options: &mut RunOptions) -> Result<()> {
-    let output = match &options.output {
-        Output::File(path) if formats::is_wxr(path) => path.clone(),
-        _ => return Ok(()),
+/// `-o enriched.xml` from a WordPress export, or `-o enriched.csv` from a CSV table, writes the
+/// enriched export there, not JSONL: the input is copied to it and the copy is enriched in place, so
+/// the input stays as it was. Which formats do: [`Format::writes_copies`].
+fn output_as_copy(options: &mut RunOptions) -> Result<()> {
+    let Output::File(output) = &options.output else {
+        return Ok(());
     };
-    if !(options.inputs.len() == 1 && formats::is_wxr(&options.inputs[0]) && !options.jsonld) {
+    let extension = output
+        .extension()
+        .map(|x| x.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let Some(format) = formats::FORMATS
+        .iter()
+        .find(|f| f.writes_copies() && f.extensions().contains(&extension.as_str()))
+    else {
+        return Ok(());
+    };
+    let output = output.clone();
+    let input_format = match (options.inputs.as_slice(), options.read.format) {
+        ([input], forced) if input != Path::new("-") && !input.is_dir() => forced
+            .map(Ok)
+            .unwrap_or_else(|| formats::format_of(input))
+            .ok(),
+        _ => None,
+    };
+    if input_format.map(|f| f.name()) != Some(format.name()) || options.jsonld {
         return Err(Error::Config(format!(
-            "-o {} writes an enriched WordPress export: give one WordPress export (.xml) as input",
-            output.display()
+            "-o {} writes an enriched copy of a {} input: give one {} file as input, or write JSONL (-o FILE.jsonl)",
+            output.display(),
+            format.name(),
+            format.name()
         )));
     }
     if options.shard.is_some() || options.only.is_some() {
         return Err(Error::Config(format!(
-            "-o {} writes the whole enriched export: --shard, --changed-since and --files-from do not apply",
+            "-o {} writes the whole enriched file: --shard, --changed-since and --files-from do not apply",
             output.display()
         )));
     }
@@ -391,7 +411,7 @@ fn wxr_output_as_copy(options: &mut RunOptions) -> Result<()> {
 fn open_inputs(
     inputs: &[PathBuf],
     back_to_files: Option<&str>,
-    markdown: &MarkdownOptions,
+    read: &ReadOptions,
     only: Option<&BTreeSet<PathBuf>>,
 ) -> Result<Box<dyn Iterator<Item = FileRecord>>> {
     let wanted =
@@ -412,7 +432,7 @@ fn open_inputs(
                     "--changed-since needs files or folders, not stdin".into(),
                 ));
             }
-            let records = formats::open_with(path, markdown).map_err(cannot)?;
+            let records = formats::open_with(path, read).map_err(cannot)?;
             sources.push(Box::new(records.map(|r| (None, r))));
             continue;
         }
@@ -420,7 +440,7 @@ fn open_inputs(
             if !wanted(path) {
                 continue;
             }
-            let (format, records) = formats::open_file_with(path, markdown).map_err(cannot)?;
+            let (format, records) = formats::open_file_with(path, read).map_err(cannot)?;
             let tag = tag_files.then(|| Arc::new((path.clone(), format)));
             sources.push(Box::new(records.map(move |r| (tag.clone(), r))));
             continue;
@@ -428,7 +448,7 @@ fn open_inputs(
         // A folder's files are opened one at a time, as the run reaches them. One that cannot be
         // opened gives an error record, so it is reported and never rewritten.
         let files = formats::input_files(path).map_err(cannot)?;
-        let markdown = markdown.clone();
+        let read = read.clone();
         // Collected: the filter borrows `only`, the boxed iterator must not.
         let files: Vec<_> = files
             .into_iter()
@@ -437,8 +457,8 @@ fn open_inputs(
         sources.push(Box::new(files.into_iter().flat_map(move |file| {
             let path = formats::path_of(&file).to_path_buf();
             // A file that could not be opened has one unreadable record and is never rewritten.
-            let (format, records) = formats::open_file_when_read(file, &markdown);
-            let format = format.unwrap_or(&formats::json::JsonObject);
+            let (format, records) = formats::open_file_when_read(file, &read);
+            let format = format.unwrap_or(&formats::json::Json);
             let tag = tag_files.then(|| Arc::new((path, format)));
             records.map(move |r| (tag.clone(), r))
         })));

@@ -208,7 +208,7 @@ pub struct InPlace {
 struct InPlaceFile {
     path: PathBuf,
     format: &'static dyn Format,
-    values: Vec<Value>,
+    values: Vec<Option<Value>>,
     changed: bool,
     unreadable: usize,
 }
@@ -248,15 +248,15 @@ impl InPlace {
         });
         match (&outcome.output, &outcome.error) {
             (Some(v), None) => {
-                file.values.push(v.clone());
+                file.values.push(Some(v.clone()));
                 file.changed |= outcome.changed;
             }
             (output, _) => match format.on_failure(output.is_some()) {
                 OnFailure::Keep => {
-                    file.values.extend(output.clone());
+                    file.values.push(output.clone());
                     file.changed |= outcome.changed;
                 }
-                OnFailure::Skip => {}
+                OnFailure::Skip => file.values.push(None),
                 OnFailure::Refuse => file.unreadable += 1,
             },
         }

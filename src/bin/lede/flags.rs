@@ -319,6 +319,37 @@ pub struct EnrichArgs {
     /// No per-record error lines or summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// How inputs are read.
+#[derive(Args)]
+pub struct ReadArgs {
+    /// Read every input as this format, whatever its name (stdin is JSON or JSONL otherwise).
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    pub format_in: Option<&'static dyn lede::formats::Format>,
+    /// The field delimiter of CSV input (one character, e.g. ';' or '\t'); sniffed from the
+    /// header line when not given.
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+}
+
+fn parse_format(name: &str) -> Result<&'static dyn lede::formats::Format, String> {
+    lede::formats::format_named(name).ok_or_else(|| {
+        format!(
+            "unknown format {name:?}: one of {}",
+            lede::formats::format_names().join(", ")
+        )
+    })
+}
+
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "\\t" | "tab" => Ok(b'\t'),
+        _ if text.len() == 1 && text.is_ascii() => Ok(text.as_bytes()[0]),
+        _ => Err(format!("expected one ASCII character, got {text:?}")),
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -500,7 +531,11 @@ impl EnrichArgs {
             filter: self.filter,
             shard,
             only,
-            markdown: self.markdown()?,
+            read: lede::formats::ReadOptions {
+                markdown: self.markdown()?,
+                format: self.read.format_in,
+                delimiter: self.read.delimiter,
+            },
             stop: None,
         })
     }

@@ -620,8 +620,23 @@ pub fn to_html(markdown: &str) -> String {
     html
 }
 
-/// Markdown files with front matter (`.md`, `.markdown`): one article a file, read at any depth of
-/// a folder; written back by editing the front matter only.
+/// A Markdown file's record: with front matter, its fields and the body ([`read_record`]); without,
+/// read as plain text (the first line the title when it looks like one, a `#` heading's marks
+/// dropped).
+fn file_record(bytes: &[u8], options: &MarkdownOptions) -> Result<Map<String, Value>, String> {
+    let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    let first = text.split(|b| *b == b'\n').next().unwrap_or_default();
+    let opener = std::str::from_utf8(first).map(str::trim_end);
+    if matches!(opener, Ok("---" | "+++")) {
+        return read_record(bytes, options);
+    }
+    let text = std::str::from_utf8(text)
+        .map_err(|e| format!("not UTF-8 (invalid byte at offset {})", e.valid_up_to()))?;
+    Ok(super::text::text_record(text))
+}
+
+/// Markdown files (`.md`, `.markdown`), with front matter or without: one article a file, read at any
+/// depth of a folder; written back by editing the front matter only.
 pub struct Markdown;
 
 impl super::Format for Markdown {
@@ -638,12 +653,25 @@ impl super::Format for Markdown {
         super::FolderDepth::Any
     }
     fn read(&self, path: &Path, options: &super::ReadOptions) -> std::io::Result<super::Records> {
-        let record = read_record(&std::fs::read(path)?, &options.markdown);
+        let record = file_record(&std::fs::read(path)?, &options.markdown);
         let mut raw = super::RawRecord::new(super::Origin(path.display().to_string()), record);
         raw.source = super::Source {
             markdown: true,
             file_id: Some(super::path_id(path)),
         };
+        Ok(Box::new(std::iter::once(raw)))
+    }
+    fn read_stream(
+        &self,
+        name: String,
+        mut reader: Box<dyn std::io::Read + Send>,
+        options: &super::ReadOptions,
+    ) -> std::io::Result<super::Records> {
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes)?;
+        let mut raw =
+            super::RawRecord::new(super::Origin(name), file_record(&bytes, &options.markdown));
+        raw.source.markdown = true;
         Ok(Box::new(std::iter::once(raw)))
     }
     fn count(&self, _path: &Path) -> Option<u64> {
@@ -656,12 +684,12 @@ impl super::Format for Markdown {
     fn write_back(
         &self,
         original: &[u8],
-        records: &[Value],
+        records: &[Option<Value>],
         options: &mut super::WriteBack,
     ) -> Result<Option<Vec<u8>>, String> {
         let enrichment = records
             .first()
-            .and_then(|r| r.get(options.output_key))
+            .and_then(|r| r.as_ref()?.get(options.output_key))
             .unwrap_or(&Value::Null);
         let applied = apply(original, enrichment, options.markdown)?;
         options.kept.extend(applied.kept);

@@ -1058,16 +1058,25 @@ impl super::Format for Wxr {
     fn name(&self) -> &'static str {
         "wxr"
     }
-    fn claims(&self, probe: &mut super::Probe) -> std::io::Result<bool> {
-        Ok(probe.extension() == "xml")
+    fn extensions(&self) -> &'static [&'static str] {
+        &["xml"]
     }
-    fn read(
+    fn writes_copies(&self) -> bool {
+        true
+    }
+    fn claims(&self, probe: &mut super::Probe) -> std::io::Result<bool> {
+        // Told from a plain feed by its content: the `wp:` export namespace.
+        Ok(probe.extension() == "xml" && super::feed::is_wordpress_export(probe.head()?))
+    }
+    fn read_stream(
         &self,
-        path: &std::path::Path,
+        name: String,
+        mut reader: Box<dyn std::io::Read + Send>,
         _options: &super::ReadOptions,
     ) -> std::io::Result<super::Records> {
-        let name = path.display().to_string();
-        let records: Vec<super::RawRecord> = match read_posts(&name, &std::fs::read(path)?) {
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes)?;
+        let records: Vec<super::RawRecord> = match read_posts(&name, &bytes) {
             Ok(posts) => posts
                 .into_iter()
                 .map(|p| super::RawRecord::new(super::Origin(p.origin), p.record))
@@ -1089,10 +1098,11 @@ impl super::Format for Wxr {
     fn write_back(
         &self,
         original: &[u8],
-        records: &[Value],
+        records: &[Option<Value>],
         options: &mut super::WriteBack,
     ) -> Result<Option<Vec<u8>>, String> {
-        let updates = wxr_updates(records, options.output_key, options.markdown.overwrite);
+        let records: Vec<Value> = records.iter().flatten().cloned().collect();
+        let updates = wxr_updates(&records, options.output_key, options.markdown.overwrite);
         write_enriched(original, &updates).map(Some)
     }
 }
