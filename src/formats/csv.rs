@@ -320,7 +320,7 @@ impl<'a> Table<'a> {
         let cells = fields(self.content(row), self.delimiter)?;
         if cells.len() != self.header.len() {
             return Err(format!(
-                "the row has {} fields, the header has {}: it is kept as it is, not enriched",
+                "the row has {} fields, the header has {} (written back as it is, not enriched)",
                 cells.len(),
                 self.header.len()
             ));
@@ -444,10 +444,12 @@ fn write_table(
     let kept_columns = match first_ours {
         None => table.header.len(),
         Some(i) if table.header[i..] == ours[..] => i,
-        Some(_) => return Err(format!(
+        Some(_) => {
+            return Err(format!(
             "lede's columns ({}) must be the table's last columns, in that order, to be updated",
             ours.join(", ")
-        )),
+        ))
+        }
     };
     let bom = original.len() - table.bytes.len();
     let mut out = original[..bom].to_vec();

@@ -489,3 +489,58 @@ pub fn segment(
         Ok(serde_json::json!({"id": article.id, "language": language.code, "sentences": sentences}))
     })
 }
+
+/// Fields a record may name its author, date, language and address with, tried in order.
+const AUTHOR_FIELDS: &[&str] = &["author", "byline", "creator", "authors"];
+const DATE_FIELDS: &[&str] = &[
+    "date",
+    "datePublished",
+    "published",
+    "pubDate",
+    "published_at",
+];
+const LANG_FIELDS: &[&str] = &["lang", "language", "inLanguage", "locale"];
+const URL_FIELDS: &[&str] = &["url", "link", "canonical", "permalink"];
+
+/// `lede extract`: each record as the pipeline reads it: `id`, `title`, `text` (the clean text the
+/// stages see), and `author`, `date`, `lang`, `url` where the record has them (`lang` detected
+/// when it does not say); a record that cannot be read is its origin and error.
+pub fn extract(
+    records: formats::Records,
+    fields: FieldMap,
+) -> impl Iterator<Item = std::result::Result<serde_json::Value, String>> {
+    use crate::stages::language::{LanguageDetector, LinguaDetector, LinguaOptions};
+    use serde_json::Value;
+    let detector = LinguaDetector::new(LinguaOptions::default());
+    records.map(move |raw| {
+        let record = raw.record.map_err(|e| format!("{}: {e}", raw.origin))?;
+        let article = formats::to_article_within(&record, &fields, usize::MAX, &raw.source)
+            .map_err(|e| format!("{}: {e}", raw.origin))?;
+        let first = |names: &[&str]| {
+            names.iter().find_map(|n| {
+                formats::lookup(&record, n)
+                    .filter(|v| !v.is_null())
+                    .cloned()
+            })
+        };
+        let mut out = serde_json::Map::new();
+        out.insert("id".into(), Value::String(article.id.clone()));
+        out.insert("title".into(), Value::String(article.title.clone()));
+        out.insert("text".into(), Value::String(article.body.clone()));
+        if let Some(author) = first(AUTHOR_FIELDS) {
+            out.insert("author".into(), author);
+        }
+        if let Some(date) = first(DATE_FIELDS) {
+            out.insert("date".into(), date);
+        }
+        let lang = first(LANG_FIELDS).unwrap_or_else(|| {
+            let text = format!("{}\n\n{}", article.title, article.body);
+            Value::String(detector.detect(&text).code)
+        });
+        out.insert("lang".into(), lang);
+        if let Some(url) = first(URL_FIELDS) {
+            out.insert("url".into(), url);
+        }
+        Ok(Value::Object(out))
+    })
+}

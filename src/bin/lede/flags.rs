@@ -38,6 +38,9 @@ pub enum Command {
     /// Print each article's sentences as the pipeline sees them (JSONL: id, language, sentences):
     /// for checking the segmenter and for baselines that must pick from the same sentences.
     Segment(SegmentArgs),
+    /// Print each article exactly as `enrich` reads it (JSONL: id, title, text, and author, date,
+    /// lang, url where found), from any input format: check an export before a long run.
+    Extract(SegmentArgs),
     /// List, install or verify models.
     Models {
         #[command(subcommand)]
@@ -99,6 +102,19 @@ pub struct SegmentArgs {
     pub inputs: Vec<PathBuf>,
     #[command(flatten)]
     pub fields: FieldArgs,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+impl ReadArgs {
+    /// How inputs are read.
+    pub fn options(&self) -> lede::formats::ReadOptions {
+        lede::formats::ReadOptions {
+            format: self.format_in,
+            delimiter: self.delimiter,
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Args)]

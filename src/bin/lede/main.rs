@@ -27,7 +27,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Enrich(args) => enrich(models_dir.as_deref(), *args),
         Command::Merge(args) => merge(args),
-        Command::Segment(args) => segment(args),
+        Command::Segment(args) => segment(args, false),
+        Command::Extract(args) => segment(args, true),
         Command::Models { action } => models_command(&store, action),
     };
     match result {
@@ -152,13 +153,21 @@ fn merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn segment(args: SegmentArgs) -> anyhow::Result<ExitCode> {
+/// `lede segment` (sentences) and `lede extract` (articles as read).
+fn segment(args: SegmentArgs, extract: bool) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut failed = 0;
+    let options = args.read.options();
     for path in &args.inputs {
-        let records =
-            formats::open(path).with_context(|| format!("cannot read input {}", path.display()))?;
-        for line in lede::run::segment(records, args.fields.field_map()) {
+        let records = formats::open_with(path, &options)
+            .with_context(|| format!("cannot read input {}", path.display()))?;
+        let fields = args.fields.field_map();
+        let lines: Box<dyn Iterator<Item = Result<serde_json::Value, String>>> = if extract {
+            Box::new(lede::run::extract(records, fields))
+        } else {
+            Box::new(lede::run::segment(records, fields))
+        };
+        for line in lines {
             match line {
                 Ok(line) => {
                     serde_json::to_writer(&mut out, &line)?;
