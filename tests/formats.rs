@@ -322,3 +322,189 @@ fn a_csv_quote_that_never_closes_is_named_with_its_line() {
     );
     assert_eq!(lines(&out).len(), 1, "the first row is still enriched");
 }
+
+/// A news page as sites serve it: navigation, a cookie banner, the article, related links, comments
+/// and a footer around it.
+fn page(title: &str, paragraphs: &[&str], extra_head: &str) -> String {
+    let body: String = paragraphs.iter().map(|p| format!("<p>{p}</p>\n")).collect();
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{title} | City Herald</title>
+<link rel="canonical" href="https://herald.example/2024/03/{slug}">
+<meta property="article:published_time" content="2024-03-04T09:00:00Z">
+<meta name="author" content="Ann Smith">{extra_head}
+</head><body>
+<div class="cookie-banner">We use cookies to improve your experience. Accept all cookies?</div>
+<header><nav><ul><li><a href="/">Home</a></li><li><a href="/city">City</a></li><li><a href="/sport">Sport</a></li></ul></nav></header>
+<main><article><h1>{title}</h1>
+{body}</article>
+<aside class="related"><h2>Related stories</h2><ul><li><a href="/a">Bus fares rise again next year</a></li><li><a href="/b">Bridge closed for repairs all summer</a></li></ul></aside>
+<section id="comments"><h2>Comments</h2><div class="comment">Great news, finally a tram to the university!</div></section>
+</main><footer>Copyright City Herald. All rights reserved. Contact us.</footer>
+</body></html>
+"#,
+        slug = title.to_lowercase().replace(' ', "-")
+    )
+}
+
+const TRAM_PARAGRAPHS: [&str; 4] = [
+    "The city opened its new tram line on Monday morning, linking the old town with the university campus in twelve minutes instead of the forty that the bus used to take.",
+    "Trams will run every six minutes during the day and every quarter of an hour in the evening, the transport authority said, with night services planned for the summer.",
+    "The line cost 40 million euros and took three years to build, one year longer than planned, because old water pipes had to be moved along the main street.",
+    "Shop owners on the route, who lost customers during the works, said they hoped the trams would bring people back to the old town in the months to come.",
+];
+
+#[test]
+fn html_pages_give_the_article_alone_and_a_mirror_skips_its_index_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let mirror = dir.path().join("herald.example");
+    std::fs::create_dir_all(mirror.join("2024/03")).unwrap();
+    let tram = page("New tram line opens", &TRAM_PARAGRAPHS, "");
+    std::fs::write(mirror.join("2024/03/tram.html"), &tram).unwrap();
+    // The seed article's own HTML body, wrapped in the same site furniture.
+    let seed: Value = serde_json::from_str(
+        std::fs::read_to_string(common::SAMPLES)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    let seed_page = page("An Asian NATO", &[seed["body"].as_str().unwrap()], "");
+    std::fs::write(mirror.join("2024/03/seed.html"), &seed_page).unwrap();
+    // A listing page: headlines linking to articles.
+    let links: String = (0..12)
+        .map(|i| format!("<li><a href=\"/2024/03/story-{i}\">Story number {i} of the day</a></li>"))
+        .collect();
+    std::fs::write(
+        mirror.join("index.html"),
+        format!(
+            "<html><head><title>City Herald</title></head><body><ul>{links}</ul></body></html>"
+        ),
+    )
+    .unwrap();
+    // A truncated page in a legacy charset, declared in its head.
+    let mut legacy = b"<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1250\"><title>Nowa linia</title></head><body><article>".to_vec();
+    for _ in 0..4 {
+        legacy.extend_from_slice(b"<p>Tramwaj pojedzie z Ratusza na uniwersytet w dwana\x9ccie minut, a nie w czterdzie\x9eci jak autobus. Miasto wyda\xb3o na lini\xea czterdzie\x9eci milion\xf3w euro i budowa\xb3o j\xb1 trzy lata.</p>");
+    }
+    std::fs::write(mirror.join("2024/03/legacy.htm"), &legacy).unwrap();
+
+    let out = lede_in(
+        dir.path(),
+        &["extract", "herald.example/2024/03/tram.html"],
+        "",
+    );
+    assert_success(&out);
+    let tram_record = &lines(&out)[0];
+    assert_eq!(
+        tram_record["id"],
+        "https://herald.example/2024/03/new-tram-line-opens"
+    );
+    assert_eq!(tram_record["title"], "New tram line opens");
+    assert_eq!(tram_record["author"], "Ann Smith");
+    assert_eq!(tram_record["date"], "2024-03-04T09:00:00Z");
+    assert_eq!(tram_record["lang"], "en");
+    let text = tram_record["text"].as_str().unwrap();
+    for p in TRAM_PARAGRAPHS {
+        assert!(text.contains(p), "paragraph missing: {p}\n{text}");
+    }
+    for furniture in ["cookies", "Bus fares", "Great news", "Copyright", "Sport"] {
+        assert!(!text.contains(furniture), "{furniture:?} kept: {text}");
+    }
+
+    let out = lede_in(
+        dir.path(),
+        &["enrich", "herald.example", "--no-topics", "--no-keywords"],
+        "",
+    );
+    assert_success(&out);
+    assert!(
+        stderr(&out).contains("1 skipped: index or listing pages with no article"),
+        "{}",
+        stderr(&out)
+    );
+    let records = lines(&out);
+    assert_eq!(
+        records.len(),
+        3,
+        "three articles, the index page passed over"
+    );
+    let seed_record = records
+        .iter()
+        .find(|r| r["title"] == "An Asian NATO")
+        .unwrap();
+    let seed_text = seed_record["lede"]["summary"]["text"].as_str().unwrap();
+    assert!(seed_text.contains("NATO"), "{seed_text}");
+    let legacy_record = records.iter().find(|r| r["title"] == "Nowa linia").unwrap();
+    assert!(legacy_record["body"]
+        .as_str()
+        .unwrap()
+        .contains("dwanaście minut"));
+    assert_eq!(legacy_record["lede"]["language"]["code"], "pl");
+}
+
+#[test]
+fn html_in_place_writes_the_head_only_and_a_second_run_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = page(
+        "New tram line opens",
+        &TRAM_PARAGRAPHS,
+        "\n<meta name=\"keywords\" content=\"tram, city\">",
+    );
+    std::fs::write(dir.path().join("tram.html"), &original).unwrap();
+    let out = lede_in(
+        dir.path(),
+        &["enrich", "tram.html", "--in-place", "--no-topics"],
+        "",
+    );
+    assert_success(&out);
+    assert!(
+        stderr(&out).contains("kept the editor's keywords"),
+        "{}",
+        stderr(&out)
+    );
+    let written = std::fs::read_to_string(dir.path().join("tram.html")).unwrap();
+    let head_end = original.find("</head>").unwrap();
+    assert!(
+        written.starts_with(&original[..head_end]),
+        "everything before the insertion is unchanged"
+    );
+    assert!(
+        written.ends_with(&original[head_end..]),
+        "everything from </head> on is unchanged"
+    );
+    let added = &written[head_end..written.len() - (original.len() - head_end)];
+    assert!(
+        added.contains("<meta name=\"description\" content=\"The city opened its new tram line"),
+        "{added}"
+    );
+    assert!(
+        added.contains("<script type=\"application/ld+json\" data-lede=\"jsonld\">"),
+        "{added}"
+    );
+    assert!(
+        !added.contains("name=\"keywords\""),
+        "the editor's keywords stay the only ones"
+    );
+    let jsonld_start = added.find("data-lede=\"jsonld\">").unwrap() + "data-lede=\"jsonld\">".len();
+    let jsonld_end = added[jsonld_start..].find("</script>").unwrap() + jsonld_start;
+    let article: Value = serde_json::from_str(&added[jsonld_start..jsonld_end]).unwrap();
+    assert_eq!(article["@type"], "NewsArticle");
+    assert_eq!(article["headline"], "New tram line opens");
+    let out = lede_in(
+        dir.path(),
+        &["enrich", "tram.html", "--in-place", "--no-topics"],
+        "",
+    );
+    assert!(
+        stderr(&out).contains("1 unchanged (skipped)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("tram.html")).unwrap(),
+        written
+    );
+}

@@ -151,6 +151,7 @@ pub fn from_reader(name: String, reader: Box<dyn Read + Send>) -> Records {
                 record: Err(e.to_string()),
                 unparsed: None,
                 source: Source::default(),
+                skip: None,
             }))
         }
     };
@@ -162,6 +163,7 @@ pub fn from_reader(name: String, reader: Box<dyn Read + Send>) -> Records {
                 record: Err(e.to_string()),
                 unparsed: None,
                 source: Source::default(),
+                skip: None,
             }));
         }
         return Box::new(json_array(&name, &bytes).into_iter());
@@ -196,6 +198,7 @@ impl Iterator for JsonLinesReader {
                         record: Err(format!("read error: {e}")),
                         unparsed: None,
                         source: Source::default(),
+                        skip: None,
                     });
                 }
             }
@@ -214,6 +217,7 @@ impl Iterator for JsonLinesReader {
                         record,
                         unparsed,
                         source: Source::default(),
+                        skip: None,
                     });
                 }
             };
@@ -232,6 +236,7 @@ impl Iterator for JsonLinesReader {
                 record,
                 unparsed,
                 source: Source::default(),
+                skip: None,
             });
         }
     }
@@ -260,6 +265,7 @@ fn json_array(name: &str, bytes: &[u8]) -> Vec<RawRecord> {
                 record,
                 unparsed: None,
                 source: Source::default(),
+                skip: None,
             }];
         }
     };
@@ -291,6 +297,7 @@ fn json_array(name: &str, bytes: &[u8]) -> Vec<RawRecord> {
                 record,
                 unparsed: None,
                 source: Source::default(),
+                skip: None,
             }
         })
         .collect();
@@ -304,6 +311,7 @@ fn json_array(name: &str, bytes: &[u8]) -> Vec<RawRecord> {
             )),
             unparsed: None,
             source: Source::default(),
+            skip: None,
         });
     }
     records

@@ -8,6 +8,8 @@ pub mod html;
 pub mod json;
 pub mod jsonld;
 pub mod markdown;
+pub mod page;
+pub mod parquet;
 pub mod text;
 pub mod wxr;
 use crate::formats::html::html_to_text;
@@ -40,6 +42,9 @@ pub struct RawRecord {
     pub unparsed: Option<String>,
     /// What its file says about it.
     pub source: Source,
+    /// Set when the reader found no article here (an index or listing page of a site mirror): the
+    /// record is passed over and counted under this reason, not enriched and not an error.
+    pub skip: Option<String>,
 }
 
 impl RawRecord {
@@ -50,6 +55,7 @@ impl RawRecord {
             record,
             unparsed: None,
             source: Source::default(),
+            skip: None,
         }
     }
 }
@@ -62,6 +68,8 @@ pub struct Source {
     /// A record that is a whole file (Markdown) is known by its path from the repository root: it
     /// wins over id fields, since front matter slugs repeat across a site's languages and sections.
     pub file_id: Option<String>,
+    /// The record's 0-based row in its table (Parquet), for writing the table back.
+    pub row: Option<u64>,
 }
 
 /// A format's records, yielded one at a time.
@@ -144,6 +152,8 @@ pub static FORMATS: &[&dyn Format] = &[
     &text::Text,
     &csv::Csv,
     &csv::Tsv,
+    &page::Html,
+    &parquet::Parquet,
 ];
 
 /// The format `--format-in` names.
@@ -235,6 +245,8 @@ pub struct ReadOptions {
     pub format: Option<&'static dyn Format>,
     /// The field delimiter of CSV input; sniffed when `None`.
     pub delimiter: Option<u8>,
+    /// Where records keep their text (a table without such a column is refused whole).
+    pub fields: FieldMap,
 }
 
 impl From<&MarkdownOptions> for ReadOptions {

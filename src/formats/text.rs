@@ -31,6 +31,7 @@ impl Format for Text {
         raw.source = Source {
             markdown: false,
             file_id: Some(super::path_id(path)),
+            ..Default::default()
         };
         Ok(Box::new(std::iter::once(raw)))
     }

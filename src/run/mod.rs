@@ -19,9 +19,9 @@ use crate::run::journal::{DuplicateIds, EarlierOutputs, Journal};
 use crate::run::output::{AtomicFile, InPlace, OutputDir};
 use crate::run::pipeline::{EarlierEnrichments, Outcome, Reuse};
 use crate::run::shard::Shard;
-use crate::run::target::{temporary, Target};
+use crate::run::target::{temporary, ParquetTarget, Target};
 use crate::{Error, Result};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -84,6 +84,8 @@ pub enum Event<'a> {
     Stale(&'a str),
     /// This many more records are done.
     Progress(usize),
+    /// A record the reader found to hold no article (see [`RawRecord::skip`]): passed over.
+    Skipped(&'a RawRecord),
 }
 
 /// Records enriched now, reused from earlier work, and failed.
@@ -164,6 +166,7 @@ impl Run {
     /// Opens the inputs as `options` say (before any model is loaded, so that a missing input
     /// fails at once). `fields` finds each record's id, for shards.
     pub fn open(mut options: RunOptions, fields: &FieldMap) -> Result<Run> {
+        options.read.fields = fields.clone();
         output_as_copy(&mut options)?;
         let records = open_inputs(
             &options.inputs,
@@ -209,6 +212,18 @@ impl Run {
                     0,
                 )
             }
+            Output::File(path) if is_parquet(&path) => {
+                let input = match options.inputs.as_slice() {
+                    [input] if is_parquet(input) && !options.jsonld => input,
+                    _ => {
+                        return Err(Error::Config(format!(
+                            "-o {} writes an enriched copy of a Parquet table: give one .parquet file as input, or write JSONL (-o FILE.jsonl)",
+                            path.display()
+                        )))
+                    }
+                };
+                Target::Parquet(Box::new(ParquetTarget::create(input, &path, &key)?))
+            }
             Output::File(path) => Target::File(AtomicFile::create(&path).map_err(|e| {
                 Error::Input(format!("cannot write beside {}: {e}", path.display()))
             })?),
@@ -230,11 +245,23 @@ impl Run {
                 .is_some_and(|s| s.load(Ordering::SeqCst))
         };
         let mut records = records.peekable();
+        let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
         while records.peek().is_some() && !stopping() {
-            let (files, mut chunk): (Vec<_>, Vec<RawRecord>) =
-                records.by_ref().take(pipeline.chunk_size()).unzip();
+            let (files, mut chunk): (Vec<_>, Vec<RawRecord>) = records
+                .by_ref()
+                .take(pipeline.chunk_size())
+                .filter(|(_, raw)| match &raw.skip {
+                    Some(reason) => {
+                        *skipped.entry(reason.clone()).or_default() += 1;
+                        on_event(Event::Skipped(raw));
+                        false
+                    }
+                    None => true,
+                })
+                .unzip();
             let unparsed: Vec<Option<String>> =
                 chunk.iter_mut().map(|r| r.unparsed.take()).collect();
+            let rows: Vec<Option<u64>> = chunk.iter().map(|r| r.source.row).collect();
             let mut outcomes = if check {
                 pipeline.enricher().check_chunk(chunk, reuse)
             } else {
@@ -253,11 +280,13 @@ impl Run {
                     .append(computed)
                     .map_err(temporary(format!("cannot write {path}")))?;
             }
-            for ((outcome, file), unparsed) in outcomes.iter().zip(files).zip(unparsed) {
+            for (((outcome, file), unparsed), row) in
+                outcomes.iter().zip(files).zip(unparsed).zip(rows)
+            {
                 if options.filter && outcome.output.is_none() {
                     target.write_unreadable(outcome, unparsed, &key)?;
                 } else if let Some(stale) =
-                    target.write(outcome, file.as_deref(), jsonld.as_ref())?
+                    target.write(outcome, file.as_deref(), row, jsonld.as_ref())?
                 {
                     on_event(Event::Stale(&stale));
                 }
@@ -281,13 +310,14 @@ impl Run {
             target.abandon()?;
             return Ok(RunReport {
                 counts,
-                lines: Vec::new(),
+                lines: skipped_lines(&skipped),
                 stale_files: 0,
                 interrupted: Some(resume),
                 seconds,
             });
         }
-        let finished = target.finish()?;
+        let mut finished = target.finish()?;
+        finished.lines.extend(skipped_lines(&skipped));
         counts.failed += finished.failed_files;
         if let Some(journal) = journal.take() {
             let path = journal.path().display().to_string();
@@ -303,6 +333,20 @@ impl Run {
             seconds,
         })
     }
+}
+
+/// A path named `.parquet`.
+fn is_parquet(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("parquet"))
+}
+
+/// Report lines for records passed over: how many, and why.
+fn skipped_lines(skipped: &BTreeMap<String, usize>) -> Vec<String> {
+    skipped
+        .iter()
+        .map(|(why, n)| format!("{n} skipped: {why}"))
+        .collect()
 }
 
 /// Earlier results a run may reuse; `None` with `force` or when there is nowhere to look.

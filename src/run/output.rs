@@ -109,7 +109,7 @@ fn same_content(path: &Path, hash: &[u8]) -> bool {
     io::copy(&mut file, &mut h).is_ok() && h.finalize().as_slice() == hash
 }
 
-fn temp_path(target: &Path) -> io::Result<PathBuf> {
+pub(crate) fn temp_path(target: &Path) -> io::Result<PathBuf> {
     let name = target
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
@@ -127,7 +127,7 @@ fn parent_dir(path: &Path) -> &Path {
 }
 
 /// The rename is durable only once the folder itself is synced.
-fn sync_parent(path: &Path) {
+pub(crate) fn sync_parent(path: &Path) {
     if let Ok(dir) = File::open(parent_dir(path)) {
         let _ = dir.sync_all();
     }

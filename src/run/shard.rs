@@ -191,6 +191,7 @@ pub fn merge(
                 .and_then(Value::as_str)
                 .filter(|_| raw.source.file_id.is_some())
                 .map(String::from),
+            ..Default::default()
         };
         let found = object_key(&enriched, fields, &written);
         if found != key {

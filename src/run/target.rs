@@ -1,13 +1,14 @@
 //! Where a run's enriched records go: a stream (stdout), one file written atomically, the input
 //! files themselves (`--in-place`), a folder of one file per article, or nowhere (`--check`, which
 //! only lists the stale files).
+use crate::formats::parquet::io::ParquetOutput;
 use crate::formats::{FieldMap, Format};
-use crate::run::output::{AtomicFile, InPlace, OutputDir};
+use crate::run::output::{self, AtomicFile, InPlace, OutputDir};
 use crate::run::pipeline::Outcome;
 use crate::{Error, Result};
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where a run writes, as the caller asks for it.
 pub enum Output {
@@ -43,9 +44,80 @@ pub(crate) enum Target {
     Stream(Box<dyn Write>),
     File(AtomicFile),
     InPlace(InPlace),
+    /// A Parquet table: the input's columns and lede's, written to a temporary file renamed over
+    /// the target at the end.
+    Parquet(Box<ParquetTarget>),
     /// The folder, and how many files this run wrote to it.
     Dir(OutputDir, usize),
     Check(BTreeSet<String>),
+}
+
+/// `-o out.parquet`: the input table's rows that the run enriched, every original column and
+/// lede's, streamed to a temporary file beside the target.
+pub(crate) struct ParquetTarget {
+    writer: Option<ParquetOutput>,
+    tmp: PathBuf,
+    target: PathBuf,
+    key: String,
+}
+
+impl ParquetTarget {
+    /// Starts writing `target` from the table `input`; lede's column is named `key`.
+    pub fn create(input: &Path, target: &Path, key: &str) -> Result<ParquetTarget> {
+        let tmp = output::temp_path(target).map_err(|e| Error::io(target, e))?;
+        let writer = ParquetOutput::create(input, &tmp, key)
+            .map_err(|e| Error::Input(format!("cannot write {}: {e}", target.display())))?;
+        Ok(ParquetTarget {
+            writer: Some(writer),
+            tmp,
+            target: target.to_path_buf(),
+            key: key.to_string(),
+        })
+    }
+
+    fn write(&mut self, outcome: &Outcome, row: Option<u64>) -> Result<()> {
+        let Some(row) = row else {
+            return Ok(());
+        };
+        let value = outcome
+            .output
+            .as_ref()
+            .and_then(|o| o.get(&self.key))
+            .cloned()
+            .unwrap_or(serde_json::Value::Null);
+        let target = self.target.display().to_string();
+        self.writer
+            .as_mut()
+            .expect("open until finished")
+            .push(row, &value)
+            .map_err(|e| Error::Temporary {
+                message: format!("cannot write {target}: {e}"),
+            })
+    }
+
+    fn finish(mut self) -> Result<()> {
+        let target = self.target.display().to_string();
+        self.writer
+            .take()
+            .expect("open until finished")
+            .finish()
+            .map_err(|e| Error::Temporary {
+                message: format!("cannot write {target}: {e}"),
+            })?;
+        std::fs::rename(&self.tmp, &self.target)
+            .map_err(temporary(format!("cannot write {target}")))?;
+        output::sync_parent(&self.target);
+        Ok(())
+    }
+}
+
+impl Drop for ParquetTarget {
+    fn drop(&mut self) {
+        drop(self.writer.take());
+        if self.tmp.exists() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// What a finished target reports: lines for the user, files that could not be written, stale files.
@@ -70,9 +142,11 @@ impl Target {
         &mut self,
         outcome: &Outcome,
         file: Option<&(PathBuf, &'static dyn Format)>,
+        row: Option<u64>,
         jsonld: Option<&(String, FieldMap)>,
     ) -> Result<Option<String>> {
         match self {
+            Target::Parquet(table) => table.write(outcome, row)?,
             Target::Stream(out) => write_line(out, outcome, jsonld)
                 .map_err(temporary("cannot write the output".into()))?,
             Target::File(out) => {
@@ -152,6 +226,7 @@ impl Target {
         let (mut failed_files, mut stale_files) = (0, 0);
         match self {
             Target::Check(stale) => stale_files = stale.len(),
+            Target::Parquet(table) => table.finish()?,
             Target::Stream(mut out) => out
                 .flush()
                 .map_err(temporary("cannot write the output".into()))?,
@@ -208,7 +283,7 @@ impl Target {
                 .map_err(temporary("cannot write the output".into()))?,
             Target::File(file) => file.discard(),
             Target::InPlace(mut in_place) => in_place.abandon(),
-            Target::Dir(..) | Target::Check(_) => {}
+            Target::Parquet(_) | Target::Dir(..) | Target::Check(_) => {}
         }
         Ok(())
     }
@@ -217,6 +292,8 @@ impl Target {
     pub fn resumable(&self, inputs: &[PathBuf]) -> Option<(PathBuf, bool)> {
         match self {
             Target::File(f) => Some((f.target().to_path_buf(), true)),
+            // A journal beside the table; its earlier version is not read back.
+            Target::Parquet(t) => Some((t.target.clone(), false)),
             Target::InPlace(_) => inputs.first().map(|p| (p.clone(), false)),
             Target::Stream(_) | Target::Dir(..) | Target::Check(_) => None,
         }

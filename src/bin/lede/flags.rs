@@ -108,10 +108,11 @@ pub struct SegmentArgs {
 
 impl ReadArgs {
     /// How inputs are read.
-    pub fn options(&self) -> lede::formats::ReadOptions {
+    pub fn options(&self, fields: FieldMap) -> lede::formats::ReadOptions {
         lede::formats::ReadOptions {
             format: self.format_in,
             delimiter: self.delimiter,
+            fields,
             ..Default::default()
         }
     }
@@ -551,6 +552,7 @@ impl EnrichArgs {
                 markdown: self.markdown()?,
                 format: self.read.format_in,
                 delimiter: self.read.delimiter,
+                fields: self.fields.field_map(),
             },
             stop: None,
         })

@@ -157,7 +157,7 @@ fn merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
 fn segment(args: SegmentArgs, extract: bool) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut failed = 0;
-    let options = args.read.options();
+    let options = args.read.options(args.fields.field_map());
     for path in &args.inputs {
         let records = formats::open_with(path, &options)
             .with_context(|| format!("cannot read input {}", path.display()))?;
@@ -264,6 +264,7 @@ fn enrich(models_dir: Option<&Path>, args: EnrichArgs) -> anyhow::Result<ExitCod
     );
     let report = run.execute(&pipeline, |event| match event {
         Event::Progress(n) => progress.inc(n as u64),
+        Event::Skipped(_) => progress.inc(1),
         Event::Failed(outcome) if !args.quiet => progress.suspend(|| {
             eprintln!(
                 "lede: {}: {}",

@@ -658,6 +658,7 @@ impl super::Format for Markdown {
         raw.source = super::Source {
             markdown: true,
             file_id: Some(super::path_id(path)),
+            ..Default::default()
         };
         Ok(Box::new(std::iter::once(raw)))
     }
