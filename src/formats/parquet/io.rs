@@ -359,11 +359,11 @@ pub type Row = (u64, Map<String, Value>);
 
 /// Streams the rows of a Parquet file as JSON objects, one row group at a time.
 ///
-/// ```ignore
+/// ```no_run
 /// use lede::formats::parquet::io::*;
 /// for row in ParquetRows::open(std::path::Path::new("in.parquet"))? {
 ///     let (index, record) = row?;
-///     // origin: format!("{}:row {index}", path.display())
+///     // lede names it "in.parquet row {index}" in messages
 /// }
 /// # Ok::<(), ParquetIoError>(())
 /// ```
@@ -944,7 +944,7 @@ fn list_view_json<O: OffsetSizeTrait>(
 
 /// Writes `input` plus one JSON-text column, streaming, in lockstep with the pushed rows.
 ///
-/// ```ignore
+/// ```no_run
 /// use lede::formats::parquet::io::*;
 /// use std::path::Path;
 /// let mut out = ParquetOutput::create(Path::new("in.parquet"), Path::new("out.parquet.tmp"), "lede")?;
