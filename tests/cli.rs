@@ -82,6 +82,32 @@ fn samples_keep_every_field_and_gain_language_and_teaser() {
 }
 
 #[test]
+fn asking_for_three_summary_sentences_gives_three() {
+    let sentences = |extra: &[&str]| -> Vec<usize> {
+        let args = [
+            &["enrich", SAMPLES, "--no-topics", "--no-keywords"][..],
+            extra,
+        ]
+        .concat();
+        let out = lede(&args);
+        assert_success(&out);
+        lines(&out)
+            .iter()
+            .map(|r| r["lede"]["summary"]["sentences"].as_array().unwrap().len())
+            .collect()
+    };
+    // The default character budget follows the sentence count, so it does not cut three to two.
+    assert_eq!(sentences(&["--summary-sentences", "3"]), [3, 3, 3, 3, 3]);
+    // A budget the user gives still binds.
+    assert!(
+        sentences(&["--summary-sentences", "3", "--summary-chars", "240"])
+            .iter()
+            .any(|&n| n < 3)
+    );
+    assert!(sentences(&[]).iter().all(|&n| n <= 2));
+}
+
+#[test]
 fn bad_records_are_named_and_the_rest_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("bad.jsonl");

@@ -237,9 +237,10 @@ pub struct EnrichArgs {
     /// Most sentences in the summary (editors' teaser: 1-2; archive summary: 3).
     #[arg(long, default_value_t = 2)]
     pub summary_sentences: usize,
-    /// Most characters in the summary; sentences are never cut, so one long first sentence may exceed it.
-    #[arg(long, default_value_t = 320)]
-    pub summary_chars: usize,
+    /// Most characters in the summary (default: 160 a sentence, so 320 for the default two);
+    /// sentences are never cut, so one long first sentence may exceed it.
+    #[arg(long)]
+    pub summary_chars: Option<usize>,
     /// Abstractive summaries for one language from a local seq2seq model folder (BART/DistilBART, T5,
     /// mT5, Pegasus; HF layout), e.g. `--abstractive en=models/distilbart-cnn`; `*=DIR` for every
     /// language without its own (repeatable). Other languages get the extractive teaser.
@@ -416,7 +417,11 @@ impl EnrichArgs {
     fn summary(&self) -> Option<ExtractiveOptions> {
         (!self.no_summary).then(|| ExtractiveOptions {
             max_sentences: self.summary_sentences.max(1),
-            max_chars: self.summary_chars,
+            // The default budget belongs to the sentence count: `--summary-sentences 3` alone
+            // must not be cut back to two sentences by the two-sentence budget.
+            max_chars: self
+                .summary_chars
+                .unwrap_or(CHARS_PER_SUMMARY_SENTENCE * self.summary_sentences.max(1)),
             position_weight: self.summary_position_weight,
             title_weight: self.summary_title_weight,
             mmr_lambda: self.summary_mmr_lambda,
@@ -558,6 +563,9 @@ impl EnrichArgs {
         })
     }
 }
+
+/// The summary's character budget per sentence asked for, when `--summary-chars` is not given.
+const CHARS_PER_SUMMARY_SENTENCE: usize = 160;
 
 /// `3` or `1-3`: phrase lengths in words, at least 1, at most 6.
 fn parse_ngram_range(text: &str) -> anyhow::Result<(usize, usize)> {
