@@ -7,25 +7,38 @@
 //! (joined by "; "), and the whole enrichment as JSON (which a later run reads back, so unchanged
 //! rows are not recomputed). A second run replaces its own columns' cells rather than adding more.
 //! A row that cannot be read (ragged, not UTF-8) is named, and written back as it was.
-use super::{Format, OnFailure, Origin, Probe, RawRecord, ReadOptions, Records, WriteBack};
+use super::{Format, OnFailure, Origin, RawRecord, ReadOptions, Records, WriteBack};
 use serde_json::{Map, Value};
 use std::io::Read;
 
+/// A delimited table format: its name and extension, and the delimiter it implies (sniffed from
+/// the header when `None`; `--delimiter` wins over both).
+pub struct Delimited {
+    name: &'static str,
+    extensions: &'static [&'static str],
+    delimiter: Option<u8>,
+}
+
 /// Comma-separated tables (`.csv`; the delimiter is sniffed, so `;` tables read too).
-pub struct Csv;
+pub static CSV: Delimited = Delimited {
+    name: "csv",
+    extensions: &["csv"],
+    delimiter: None,
+};
 
 /// Tab-separated tables (`.tsv`).
-pub struct Tsv;
+pub static TSV: Delimited = Delimited {
+    name: "tsv",
+    extensions: &["tsv"],
+    delimiter: Some(b'\t'),
+};
 
-impl Format for Csv {
+impl Format for Delimited {
     fn name(&self) -> &'static str {
-        "csv"
-    }
-    fn claims(&self, probe: &mut Probe) -> std::io::Result<bool> {
-        Ok(probe.extension() == "csv")
+        self.name
     }
     fn extensions(&self) -> &'static [&'static str] {
-        &["csv"]
+        self.extensions
     }
     fn read_stream(
         &self,
@@ -33,7 +46,7 @@ impl Format for Csv {
         reader: Box<dyn Read + Send>,
         options: &ReadOptions,
     ) -> std::io::Result<Records> {
-        read_table(name, reader, options.delimiter, options)
+        read_table(name, reader, options.delimiter.or(self.delimiter), options)
     }
     fn on_failure(&self, readable: bool) -> OnFailure {
         if readable {
@@ -48,46 +61,7 @@ impl Format for Csv {
         records: &[Option<Value>],
         options: &mut WriteBack,
     ) -> Result<Option<Vec<u8>>, String> {
-        write_table(original, records, None, options)
-    }
-    fn writes_copies(&self) -> bool {
-        true
-    }
-}
-
-impl Format for Tsv {
-    fn name(&self) -> &'static str {
-        "tsv"
-    }
-    fn claims(&self, probe: &mut Probe) -> std::io::Result<bool> {
-        Ok(probe.extension() == "tsv")
-    }
-    fn extensions(&self) -> &'static [&'static str] {
-        &["tsv"]
-    }
-    fn read_stream(
-        &self,
-        name: String,
-        reader: Box<dyn Read + Send>,
-        options: &ReadOptions,
-    ) -> std::io::Result<Records> {
-        read_table(
-            name,
-            reader,
-            Some(options.delimiter.unwrap_or(b'\t')),
-            options,
-        )
-    }
-    fn on_failure(&self, readable: bool) -> OnFailure {
-        Csv.on_failure(readable)
-    }
-    fn write_back(
-        &self,
-        original: &[u8],
-        records: &[Option<Value>],
-        options: &mut WriteBack,
-    ) -> Result<Option<Vec<u8>>, String> {
-        write_table(original, records, Some(b'\t'), options)
+        write_table(original, records, self.delimiter, options)
     }
     fn writes_copies(&self) -> bool {
         true

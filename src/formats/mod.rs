@@ -81,7 +81,10 @@ pub trait Format: Send + Sync {
     /// Short name, for messages (`jsonl`, `markdown`, `wxr`, ...).
     fn name(&self) -> &'static str;
     /// Whether this format reads the file: from its extension, and where needed its first bytes.
-    fn claims(&self, probe: &mut Probe) -> std::io::Result<bool>;
+    /// By default, a file with one of [`Format::extensions`].
+    fn claims(&self, probe: &mut Probe) -> std::io::Result<bool> {
+        Ok(self.extensions().contains(&probe.extension()))
+    }
     /// The extensions a folder's files of this format have (lower case); none when a folder's files
     /// are never read as this format.
     fn extensions(&self) -> &'static [&'static str] {
@@ -128,12 +131,18 @@ pub trait Format: Send + Sync {
     /// `None` for a record skipped by [`OnFailure::Skip`], whose part of the file stays as it was);
     /// `None` when nothing in it changes; `Err` when it cannot be written back as it is (reported,
     /// not written).
+    /// By default the format has no place for an enrichment: `--in-place` is refused per file.
     fn write_back(
         &self,
-        original: &[u8],
-        records: &[Option<Value>],
-        options: &mut WriteBack,
-    ) -> Result<Option<Vec<u8>>, String>;
+        _original: &[u8],
+        _records: &[Option<Value>],
+        _options: &mut WriteBack,
+    ) -> Result<Option<Vec<u8>>, String> {
+        Err(format!(
+            "{} input has no place for an enrichment: write it with -o FILE instead of --in-place",
+            self.name()
+        ))
+    }
     /// Whether `-o FILE` with this format's extension writes an enriched copy of an input of the
     /// same format (a WordPress export, a CSV table) instead of JSONL.
     fn writes_copies(&self) -> bool {
@@ -150,8 +159,8 @@ pub static FORMATS: &[&dyn Format] = &[
     &json::Json,
     &json::JsonLines,
     &text::Text,
-    &csv::Csv,
-    &csv::Tsv,
+    &csv::CSV,
+    &csv::TSV,
     &page::Html,
     &parquet::Parquet,
 ];

@@ -1,6 +1,6 @@
 //! Plain text (`.txt`, `.text`; stdin with `--format-in text`): one article a file, its first line the
 //! title when it looks like one. Also what a Markdown file without front matter is read as.
-use super::{Format, Origin, Probe, RawRecord, ReadOptions, Records, Source, WriteBack};
+use super::{Format, Origin, RawRecord, ReadOptions, Records, Source};
 use serde_json::{Map, Value};
 use std::io::Read;
 use std::path::Path;
@@ -14,9 +14,6 @@ pub struct Text;
 impl Format for Text {
     fn name(&self) -> &'static str {
         "text"
-    }
-    fn claims(&self, probe: &mut Probe) -> std::io::Result<bool> {
-        Ok(self.extensions().contains(&probe.extension()))
     }
     fn extensions(&self) -> &'static [&'static str] {
         &["txt", "text"]
@@ -50,14 +47,6 @@ impl Format for Text {
     }
     fn count(&self, _path: &Path) -> Option<u64> {
         Some(1)
-    }
-    fn write_back(
-        &self,
-        _original: &[u8],
-        _records: &[Option<Value>],
-        _options: &mut WriteBack,
-    ) -> Result<Option<Vec<u8>>, String> {
-        Err("a plain text file has no place for an enrichment: write it with -o FILE instead of --in-place".into())
     }
 }
 

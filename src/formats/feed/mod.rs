@@ -4,8 +4,7 @@ mod reader;
 
 pub use reader::{is_wordpress_export, read_feed, Item, SNIFF_LEN};
 
-use super::{Format, Origin, Probe, RawRecord, ReadOptions, Records, WriteBack};
-use serde_json::Value;
+use super::{Format, Origin, Probe, RawRecord, ReadOptions, Records};
 use std::io::Read;
 
 /// RSS 2.0, RSS 1.0 (RDF) and Atom feeds.
@@ -41,13 +40,5 @@ impl Format for Feed {
             Err(why) => vec![RawRecord::new(Origin(name), Err(why))],
         };
         Ok(Box::new(records.into_iter()))
-    }
-    fn write_back(
-        &self,
-        _original: &[u8],
-        _records: &[Option<Value>],
-        _options: &mut WriteBack,
-    ) -> Result<Option<Vec<u8>>, String> {
-        Err("a feed is written by its CMS and has no place for an enrichment: write it with -o FILE instead of --in-place".into())
     }
 }

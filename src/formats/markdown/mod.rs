@@ -643,9 +643,6 @@ impl super::Format for Markdown {
     fn name(&self) -> &'static str {
         "markdown"
     }
-    fn claims(&self, probe: &mut super::Probe) -> std::io::Result<bool> {
-        Ok(self.extensions().contains(&probe.extension()))
-    }
     fn extensions(&self) -> &'static [&'static str] {
         &["md", "markdown"]
     }

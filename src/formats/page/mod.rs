@@ -12,7 +12,7 @@ mod write;
 
 pub use extract::{extract, Page};
 
-use super::{FolderDepth, Format, Origin, Probe, RawRecord, ReadOptions, Records, WriteBack};
+use super::{FolderDepth, Format, Origin, RawRecord, ReadOptions, Records, WriteBack};
 use serde_json::{Map, Value};
 use std::io::Read;
 use std::path::Path;
@@ -26,9 +26,6 @@ pub struct Html;
 impl Format for Html {
     fn name(&self) -> &'static str {
         "html"
-    }
-    fn claims(&self, probe: &mut Probe) -> std::io::Result<bool> {
-        Ok(self.extensions().contains(&probe.extension()))
     }
     fn extensions(&self) -> &'static [&'static str] {
         &["html", "htm", "xhtml"]

@@ -4,7 +4,7 @@
 //! text ([`io::ParquetOutput`]; JSON text rather than a struct: benches/SCALING.md).
 pub mod io;
 
-use super::{Format, Origin, Probe, RawRecord, ReadOptions, Records, WriteBack};
+use super::{Format, Origin, RawRecord, ReadOptions, Records, WriteBack};
 use serde_json::Value;
 use std::path::Path;
 
@@ -14,9 +14,6 @@ pub struct Parquet;
 impl Format for Parquet {
     fn name(&self) -> &'static str {
         "parquet"
-    }
-    fn claims(&self, probe: &mut Probe) -> std::io::Result<bool> {
-        Ok(probe.extension() == "parquet")
     }
     fn extensions(&self) -> &'static [&'static str] {
         &["parquet"]
