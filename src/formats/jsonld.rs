@@ -7,8 +7,9 @@ use serde_json::{json, Map, Value};
 /// `http://cv.iptc.org/newscodes/mediatopic/04000000`).
 const IPTC_MEDIATOPIC: &str = "http://cv.iptc.org/newscodes/mediatopic/";
 
-/// Record fields that map onto NewsArticle properties, tried in order.
-const DATE_FIELDS: &[&str] = &[
+/// Record fields that map onto NewsArticle properties, tried in order (`lede extract` reports the
+/// same fields).
+pub(crate) const DATE_FIELDS: &[&str] = &[
     "datePublished",
     "date",
     "published",
@@ -22,8 +23,8 @@ const MODIFIED_FIELDS: &[&str] = &[
     "updatedAt",
     "lastmod",
 ];
-const AUTHOR_FIELDS: &[&str] = &["author", "authors", "byline", "creator"];
-const URL_FIELDS: &[&str] = &["url", "link", "permalink", "canonical_url"];
+pub(crate) const AUTHOR_FIELDS: &[&str] = &["author", "authors", "byline", "creator"];
+pub(crate) const URL_FIELDS: &[&str] = &["url", "link", "permalink", "canonical_url"];
 
 /// The record as a schema.org `NewsArticle`: `headline`, `inLanguage`, `abstract` (the teaser),
 /// `keywords`, `about` (topics as `DefinedTerm`s, with their IPTC URIs), and the record's own

@@ -534,17 +534,9 @@ pub fn segment(
     })
 }
 
-/// Fields a record may name its author, date, language and address with, tried in order.
-const AUTHOR_FIELDS: &[&str] = &["author", "byline", "creator", "authors"];
-const DATE_FIELDS: &[&str] = &[
-    "date",
-    "datePublished",
-    "published",
-    "pubDate",
-    "published_at",
-];
+/// Fields a record may name its language with, tried in order (author, date and address: those
+/// the JSON-LD view reads, `formats::jsonld`).
 const LANG_FIELDS: &[&str] = &["lang", "language", "inLanguage", "locale"];
-const URL_FIELDS: &[&str] = &["url", "link", "canonical", "permalink"];
 
 /// `lede extract`: each record as the pipeline reads it: `id`, `title`, `text` (the clean text the
 /// stages see), and `author`, `date`, `lang`, `url` where the record has them (`lang` detected
@@ -553,6 +545,7 @@ pub fn extract(
     records: formats::Records,
     fields: FieldMap,
 ) -> impl Iterator<Item = std::result::Result<serde_json::Value, String>> {
+    use crate::formats::jsonld::{AUTHOR_FIELDS, DATE_FIELDS, URL_FIELDS};
     use crate::stages::language::{LanguageDetector, LinguaDetector, LinguaOptions};
     use serde_json::Value;
     let detector = LinguaDetector::new(LinguaOptions::default());
