@@ -1,6 +1,6 @@
 //! JSON inputs: JSONL (one record a line), a JSON array of records, or a `.json` file holding one
 //! record; and writing enriched records back in the file's own shape (its indent, its final newline).
-use super::{kind_of, Format, Origin, Probe, RawRecord, Records, Source, WriteBack};
+use super::{kind_of, Format, Origin, Probe, RawRecord, Records, WriteBack};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::fs;
@@ -16,6 +16,13 @@ pub struct JsonLines;
 /// A `.json` file: a JSON array of records (first non-blank byte `[`), or one record (an object,
 /// pretty-printed or not).
 pub struct Json;
+
+/// Whether a JSON text is an array: its first byte that is not whitespace, after a byte order
+/// mark, is `[`.
+fn holds_array(bytes: &[u8]) -> bool {
+    let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
+}
 
 /// The records to write back (JSON files are never written with a record skipped).
 fn present(records: &[Option<Value>]) -> Vec<Value> {
@@ -98,8 +105,7 @@ impl Format for Json {
     fn read(&self, path: &Path, _options: &super::ReadOptions) -> std::io::Result<Records> {
         let name = path.display().to_string();
         let bytes = fs::read(path)?;
-        let text = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
-        if text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        if holds_array(&bytes) {
             return Ok(Box::new(json_array(&name, &bytes).into_iter()));
         }
         let record = match std::str::from_utf8(&bytes) {
@@ -129,12 +135,10 @@ impl Format for Json {
         records: &[Option<Value>],
         _: &mut WriteBack,
     ) -> Result<Option<Vec<u8>>, String> {
-        let text = original
-            .strip_prefix("\u{feff}".as_bytes())
-            .unwrap_or(original);
-        let shape = match text.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'[') => Shape::Array,
-            _ => Shape::Object,
+        let shape = if holds_array(original) {
+            Shape::Array
+        } else {
+            Shape::Object
         };
         Ok(Some(render(shape, &present(records), original)))
     }
@@ -146,25 +150,19 @@ pub fn from_reader(name: String, reader: Box<dyn Read + Send>) -> Records {
     let first = match reader.fill_buf() {
         Ok(buf) => buf.iter().copied().find(|b| !b.is_ascii_whitespace()),
         Err(e) => {
-            return Box::new(std::iter::once(RawRecord {
-                origin: Origin(name),
-                record: Err(e.to_string()),
-                unparsed: None,
-                source: Source::default(),
-                skip: None,
-            }))
+            return Box::new(std::iter::once(RawRecord::new(
+                Origin(name),
+                Err(e.to_string()),
+            )))
         }
     };
     if first == Some(b'[') {
         let mut bytes = Vec::new();
         if let Err(e) = reader.read_to_end(&mut bytes) {
-            return Box::new(std::iter::once(RawRecord {
-                origin: Origin(name),
-                record: Err(e.to_string()),
-                unparsed: None,
-                source: Source::default(),
-                skip: None,
-            }));
+            return Box::new(std::iter::once(RawRecord::new(
+                Origin(name),
+                Err(e.to_string()),
+            )));
         }
         return Box::new(json_array(&name, &bytes).into_iter());
     }
@@ -193,13 +191,7 @@ impl Iterator for JsonLinesReader {
                 Err(e) => {
                     self.line += 1;
                     let origin = Origin(format!("{}:{}", self.name, self.line));
-                    return Some(RawRecord {
-                        origin,
-                        record: Err(format!("read error: {e}")),
-                        unparsed: None,
-                        source: Source::default(),
-                        skip: None,
-                    });
+                    return Some(RawRecord::new(origin, Err(format!("read error: {e}"))));
                 }
             }
             self.line += 1;
@@ -213,11 +205,8 @@ impl Iterator for JsonLinesReader {
                     ));
                     let unparsed = Some(String::from_utf8_lossy(&buf).trim_end().to_string());
                     return Some(RawRecord {
-                        origin,
-                        record,
                         unparsed,
-                        source: Source::default(),
-                        skip: None,
+                        ..RawRecord::new(origin, record)
                     });
                 }
             };
@@ -232,11 +221,8 @@ impl Iterator for JsonLinesReader {
                 parse_object(text).map_err(|e| e.replace(" at line 1 column ", " at column "));
             let unparsed = record.is_err().then(|| text.to_string());
             return Some(RawRecord {
-                origin,
-                record,
                 unparsed,
-                source: Source::default(),
-                skip: None,
+                ..RawRecord::new(origin, record)
             });
         }
     }
@@ -260,13 +246,7 @@ fn json_array(name: &str, bytes: &[u8]) -> Vec<RawRecord> {
         Ok(t) => t.trim_start_matches('\u{feff}'),
         Err(e) => {
             let record = Err(format!("invalid UTF-8 at byte {}", e.valid_up_to()));
-            return vec![RawRecord {
-                origin: Origin(name.to_string()),
-                record,
-                unparsed: None,
-                source: Source::default(),
-                skip: None,
-            }];
+            return vec![RawRecord::new(Origin(name.to_string()), record)];
         }
     };
     let mut items = Vec::new();
@@ -292,27 +272,18 @@ fn json_array(name: &str, bytes: &[u8]) -> Vec<RawRecord> {
                     kind_of(&other)
                 )),
             };
-            RawRecord {
-                origin,
-                record,
-                unparsed: None,
-                source: Source::default(),
-                skip: None,
-            }
+            RawRecord::new(origin, record)
         })
         .collect();
     let problem = broken.or_else(|| whole.err().map(|e| e.to_string()));
     if let Some(e) = problem {
         let n = records.len();
-        records.push(RawRecord {
-            origin: Origin(format!("{name}[{n}]")),
-            record: Err(format!(
+        records.push(RawRecord::new(
+            Origin(format!("{name}[{n}]")),
+            Err(format!(
                 "malformed JSON array after {n} records (those were read): {e}"
             )),
-            unparsed: None,
-            source: Source::default(),
-            skip: None,
-        });
+        ));
     }
     records
 }
