@@ -3,34 +3,14 @@
 //! repository, JSON-LD output and an enriched WordPress export. Real models, real files.
 mod common;
 
-use common::{assert_success, stderr};
+use common::{assert_success, lede_in, stderr};
 use serde_json::Value;
 use std::fs;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 const SITE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/site");
 const WXR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/wxr/export.xml");
-
-/// lede run in `dir` (ids of Markdown files are their paths from there), with `stdin` fed in.
-fn lede_in(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lede"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("lede runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
 
 fn copy_site(to: &Path) {
     for dir in ["content/en", "content/pl"] {

@@ -4,10 +4,10 @@
 //! and merge work on a Parquet input; a table without a text column is one clear error.
 mod common;
 
-use common::{assert_success, stderr};
+use common::{assert_success, lede_in, stderr};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 fn python() -> PathBuf {
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".deps/pyarrow-venv/bin/python");
@@ -31,14 +31,6 @@ fn py(dir: &Path, code: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-fn lede_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lede"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("lede runs")
 }
 
 /// A table of the samples' articles: two row groups, an id, a nested list, a timestamp, a
@@ -95,6 +87,7 @@ fn a_parquet_table_comes_back_with_every_column_and_ledes() {
     let out = lede_in(
         dir.path(),
         &["enrich", "in.parquet", "-o", "out.parquet", "--no-topics"],
+        "",
     );
     assert_eq!(
         out.status.code(),
@@ -127,6 +120,7 @@ fn a_parquet_table_comes_back_with_every_column_and_ledes() {
             "--no-keywords",
             "--no-summary",
         ],
+        "",
     );
     let first: Value =
         serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
@@ -142,6 +136,7 @@ fn shards_of_a_parquet_table_merge_into_the_single_run() {
     let whole = lede_in(
         dir.path(),
         &[&["enrich", "in.parquet", "-o", "whole.jsonl"][..], &args].concat(),
+        "",
     );
     assert_eq!(whole.status.code(), Some(1), "{}", stderr(&whole));
     for k in 0..2 {
@@ -154,6 +149,7 @@ fn shards_of_a_parquet_table_merge_into_the_single_run() {
                 &args,
             ]
             .concat(),
+            "",
         );
         assert!(out.status.code().is_some(), "{}", stderr(&out));
     }
@@ -168,6 +164,7 @@ fn shards_of_a_parquet_table_merge_into_the_single_run() {
             "-o",
             "merged.jsonl",
         ],
+        "",
     );
     assert_success(&merged);
     assert_eq!(
@@ -189,6 +186,7 @@ fn shards_of_a_parquet_table_merge_into_the_single_run() {
             &args,
         ]
         .concat(),
+        "",
     );
     assert!(out.status.code().is_some(), "{}", stderr(&out));
     let part: Vec<Value> = std::fs::read_to_string(dir.path().join("part0.jsonl"))
@@ -226,6 +224,7 @@ fn a_table_without_a_text_column_is_one_error_naming_its_columns() {
     let out = lede_in(
         dir.path(),
         &["enrich", "no_text.parquet", "-o", "out.parquet"],
+        "",
     );
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
@@ -234,7 +233,7 @@ fn a_table_without_a_text_column_is_one_error_naming_its_columns() {
         "{err}"
     );
     assert!(!dir.path().join("out.parquet").exists());
-    let out = lede_in(dir.path(), &["enrich", "not.parquet"]);
+    let out = lede_in(dir.path(), &["enrich", "not.parquet"], "");
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("not.parquet"), "{}", stderr(&out));
 }
