@@ -187,10 +187,7 @@ impl<'a> Probe<'a> {
     pub fn new(path: &'a Path) -> Probe<'a> {
         Probe {
             path,
-            extension: path
-                .extension()
-                .map(|x| x.to_string_lossy().to_lowercase())
-                .unwrap_or_default(),
+            extension: extension_of(path),
             head: None,
         }
     }
@@ -416,10 +413,21 @@ pub(crate) fn path_id(path: &Path) -> String {
     }
 }
 
+/// A path's extension, lower case (empty when it has none): what formats are told apart by.
+pub fn extension_of(path: &Path) -> String {
+    path.extension()
+        .map(|x| x.to_string_lossy().to_lowercase())
+        .unwrap_or_default()
+}
+
+/// Whether `path` is named as a file of `format` (by its extension alone).
+pub fn is_named_as(path: &Path, format: &dyn Format) -> bool {
+    format.extensions().contains(&extension_of(path).as_str())
+}
+
 /// A Markdown article (`.md`, `.markdown`).
 pub fn is_markdown(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|x| x.eq_ignore_ascii_case("md") || x.eq_ignore_ascii_case("markdown"))
+    is_named_as(path, &markdown::Markdown)
 }
 
 /// A file of a folder, or a path the folder holds that must not be read, with why.
@@ -464,10 +472,7 @@ pub fn input_files(dir: &Path) -> std::io::Result<Vec<FolderFile>> {
                 pending.push((path, false));
                 continue;
             }
-            let extension = path
-                .extension()
-                .map(|x| x.to_string_lossy().to_lowercase())
-                .unwrap_or_default();
+            let extension = extension_of(&path);
             let wanted = FORMATS.iter().any(|f| {
                 f.extensions().contains(&extension.as_str())
                     && match f.folder_depth() {

@@ -212,9 +212,9 @@ impl Run {
                     0,
                 )
             }
-            Output::File(path) if is_parquet(&path) => {
+            Output::File(path) if formats::is_named_as(&path, &formats::parquet::Parquet) => {
                 let input = match options.inputs.as_slice() {
-                    [input] if is_parquet(input) && !options.jsonld => input,
+                    [input] if formats::is_named_as(input, &formats::parquet::Parquet) && !options.jsonld => input,
                     _ => {
                         return Err(Error::Config(format!(
                             "-o {} writes an enriched copy of a Parquet table: give one .parquet file as input, or write JSONL (-o FILE.jsonl)",
@@ -335,12 +335,6 @@ impl Run {
     }
 }
 
-/// A path named `.parquet`.
-fn is_parquet(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|x| x.eq_ignore_ascii_case("parquet"))
-}
-
 /// Report lines for records passed over: how many, and why.
 fn skipped_lines(skipped: &BTreeMap<String, usize>) -> Vec<String> {
     skipped
@@ -404,13 +398,9 @@ fn output_as_copy(options: &mut RunOptions) -> Result<()> {
     let Output::File(output) = &options.output else {
         return Ok(());
     };
-    let extension = output
-        .extension()
-        .map(|x| x.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
     let Some(format) = formats::FORMATS
         .iter()
-        .find(|f| f.writes_copies() && f.extensions().contains(&extension.as_str()))
+        .find(|f| f.writes_copies() && formats::is_named_as(output, **f))
     else {
         return Ok(());
     };
