@@ -137,8 +137,10 @@ pub struct MergeArgs {
 
 #[derive(Args)]
 pub struct EnrichArgs {
-    /// Input files or folders; `-` reads stdin. A folder stands for its `.json` files and its
-    /// Markdown files (`.md`, `.markdown`, at any depth); a `.xml` file is a WordPress export (WXR).
+    /// Input files or folders; `-` reads stdin. A file's format comes from its extension (JSONL,
+    /// JSON, Markdown, WordPress or feed `.xml`, `.rss`/`.atom`, `.txt`, `.csv`/`.tsv`, `.html`,
+    /// `.parquet`; docs/formats.md); a folder stands for its `.json` and `.txt` files and its
+    /// Markdown and HTML files at any depth.
     #[arg(required_unless_present_any = ["filter", "files_from"])]
     pub inputs: Vec<PathBuf>,
     /// CI: only the input files changed since this git revision (committed since, staged, unstaged
