@@ -500,6 +500,18 @@ fn open_inputs(
     Ok(Box::new(sources.into_iter().flatten()))
 }
 
+/// A record and its article as the pipeline reads it (no size limit), or its origin and error.
+fn article_of(
+    raw: RawRecord,
+    fields: &FieldMap,
+) -> std::result::Result<(serde_json::Map<String, serde_json::Value>, formats::Article), String> {
+    let origin = raw.origin;
+    let article = raw.record.and_then(|r| {
+        formats::to_article_within(&r, fields, usize::MAX, &raw.source).map(|a| (r, a))
+    });
+    article.map_err(|e| format!("{origin}: {e}"))
+}
+
 /// `lede segment`: each record's id, language and sentences, as the pipeline sees them; a record
 /// that cannot be read is its origin and error.
 pub fn segment(
@@ -509,10 +521,7 @@ pub fn segment(
     use crate::stages::language::{LanguageDetector, LinguaDetector, LinguaOptions};
     let detector = LinguaDetector::new(LinguaOptions::default());
     records.map(move |raw| {
-        let article = raw
-            .record
-            .and_then(|r| formats::to_article_within(&r, &fields, usize::MAX, &raw.source))
-            .map_err(|e| format!("{}: {e}", raw.origin))?;
+        let (_, article) = article_of(raw, &fields)?;
         let text = format!("{}\n\n{}", article.title, article.body);
         let language = detector.detect(&text);
         let sentences: Vec<String> =
@@ -540,9 +549,7 @@ pub fn extract(
     use serde_json::Value;
     let detector = LinguaDetector::new(LinguaOptions::default());
     records.map(move |raw| {
-        let record = raw.record.map_err(|e| format!("{}: {e}", raw.origin))?;
-        let article = formats::to_article_within(&record, &fields, usize::MAX, &raw.source)
-            .map_err(|e| format!("{}: {e}", raw.origin))?;
+        let (record, article) = article_of(raw, &fields)?;
         let first = |names: &[&str]| {
             names.iter().find_map(|n| {
                 formats::lookup(&record, n)
