@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Topic quality: accuracy of the top label, zero-shot (each set's class names as the taxonomy, with a
-one-line description per class written for this evaluation) and with --learn-from on 10 examples per class
-taken from the same file (the first 10 of each class in file order; scored on the rest). Beside it, in the
+"""Topic quality: accuracy of the first topic and how well its score is calibrated, zero-shot (each set's
+class names as the taxonomy, with a one-line description per class written for this evaluation), with a
+head trained by `lede learn` on 10 examples per class taken from the same file (the first 10 of each class
+in file order; scored on the rest, beside zero-shot on the same rest), and `lede learn`'s own 5-fold
+cross-validated figures on every article of the set. Beside it, in the
 same run, the plain baseline: sentence-transformers all-MiniLM-L6-v2 (or e5 for non-English), cosine between
 the article (title + text) and "label: description". Last columns: the default vocabulary (IPTC Media
 Topics, --topic-depth 2, 137 subjects) on the classes with one clear IPTC top-level subject (sport ->
-medtop:15000000, business -> medtop:04000000, ...): right when the top topic's path starts there; the
-baseline takes the nearest of the same 137 "label: definition" texts.
+medtop:15000000, business -> medtop:04000000, ...): right when the first topic's path starts there,
+zero-shot as before and with the trained top-level head lede ships (scripts/train-iptc-head, trained on
+other news sets only); the baseline takes the nearest of the same 137 "label: definition" texts.
 
     python3 benches/eval_topics.py [--eval-dir ../shared/eval] [--lede target/release/lede] [extra lede flags]
 """
@@ -141,6 +144,35 @@ def baseline(records, classes, lang, iptc_top):
     return acc, iptc_acc
 
 
+def topic_stats(out, right):
+    """First-topic accuracy, ECE of the first topic's score (10 bins), share of articles with a topic
+    at >= 0.5, and how often topics scored >= 0.8 are right. `right(record, topic)` judges a topic."""
+    n = len(out)
+    bins = [[0.0, 0.0, 0] for _ in range(10)]
+    first_right = covered = at80 = right80 = 0
+    for o in out:
+        ts = o["lede"].get("topics") or []
+        if ts:
+            ok = right(o, ts[0])
+            first_right += ok
+            b = min(int(ts[0]["score"] * 10), 9)
+            bins[b][0] += ts[0]["score"]
+            bins[b][1] += ok
+            bins[b][2] += 1
+        covered += any(t["score"] >= 0.5 for t in ts)
+        for t in ts:
+            if t["score"] >= 0.8:
+                at80 += 1
+                right80 += right(o, t)
+    ece = sum(abs(s - r) for s, r, k in bins if k) / max(n, 1)
+    return {"acc": 100 * first_right / max(n, 1), "ece": ece, "covered": 100 * covered / max(n, 1),
+            "p80": 100 * right80 / at80 if at80 else float("nan"), "n80": at80}
+
+
+def fmt(s):
+    return f"{s['acc']:.1f} / {s['ece']:.3f} / {s['p80']:.1f} ({s['n80']}) / {s['covered']:.0f}"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--eval-dir", default=os.path.join(ROOT, "..", "shared", "eval"))
@@ -151,24 +183,27 @@ def main():
     if not args.no_baseline:
         # Fail before the long lede runs, not after them.
         import sentence_transformers  # noqa: F401
-    print("| set | n | baseline (ST cosine) | lede zero-shot | n (rest) | lede + 10 examples/class "
-          "| n (IPTC-mapped) | baseline IPTC top level | lede IPTC top level |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("Each lede cell: first topic right % / ECE of its score / right % among topics scored >= 0.8 (how many) "
+          "/ % of articles with a topic >= 0.5.\n")
+    print("| set | n | baseline (ST cosine) | lede zero-shot | n (rest) | zero-shot on the rest | lede learn, 10/class "
+          "| all dev articles, 5-fold CV: zero-shot / learnt | n (IPTC-mapped) | baseline IPTC top level "
+          "| IPTC zero-shot (before) | IPTC trained head (default) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.sets.split(","):
         classes = CLASSES[name]
         path = os.path.join(args.eval_dir, name + ".jsonl")
         records = [json.loads(l) for l in open(path, encoding="utf-8")]
+        gold = {r["id"]: r["gold_category"] for r in records}
+        same = lambda o, t: t["id"] == gold[o["id"]]  # noqa: E731
         lang = records[0]["lang"]
         with tempfile.TemporaryDirectory() as tmp:
             tax = os.path.join(tmp, name + ".jsonl")
             with open(tax, "w", encoding="utf-8") as f:
                 for k, v in classes.items():
                     f.write(json.dumps({"id": k, "label": k, "description": v}, ensure_ascii=False) + "\n")
-            flags = ["--no-summary", "--no-keywords", "--quiet", "--taxonomy", tax, "--topics", "1", "--text-field", "text"] + extra
-            out = run([args.lede, "enrich", path] + flags)
-            gold = {r["id"]: r["gold_category"] for r in records}
-            top = {o["id"]: (o["lede"].get("topics") or [{}])[0].get("id") for o in out}
-            zero = sum(top[i] == g for i, g in gold.items()) / len(gold)
+            flags = ["--no-summary", "--no-keywords", "--quiet", "--taxonomy", tax, "--topics", "3",
+                     "--topic-threshold", "0", "--text-field", "text"] + extra
+            zero = topic_stats(run([args.lede, "enrich", path] + flags), same)
             # 10 examples per class, first in file order; scored on the rest.
             seen, train, test = {}, [], []
             for r in records:
@@ -178,24 +213,38 @@ def main():
                     train.append(r)
                 else:
                     test.append(r)
-            tr, te = os.path.join(tmp, "train.jsonl"), os.path.join(tmp, "test.jsonl")
-            for fn, rs in ((tr, train), (te, test)):
+            tr, te, full = (os.path.join(tmp, f) for f in ("train.jsonl", "test.jsonl", "all.jsonl"))
+            for fn, rs in ((tr, train), (te, test), (full, records)):
                 with open(fn, "w", encoding="utf-8") as f:
                     for r in rs:
                         f.write(json.dumps(dict(r, tags=[r["gold_category"]]), ensure_ascii=False) + "\n")
-            out = run([args.lede, "enrich", te, "--learn-from", tr] + flags)
-            top = {o["id"]: (o["lede"].get("topics") or [{}])[0].get("id") for o in out}
-            few = sum(top[r["id"]] == r["gold_category"] for r in test) / len(test)
-            # The default vocabulary: IPTC down to level 2, top topic's top-level subject.
+            zero_rest = topic_stats(run([args.lede, "enrich", te] + flags), same)
+            model = os.path.join(tmp, "model10")
+            subprocess.run([args.lede, "learn", tr, "--taxonomy", tax, "--text-field", "text", "-q", "-o", model],
+                           check=True)
+            few = topic_stats(run([args.lede, "enrich", te, "--topic-model", model] + flags), same)
+            model_all = os.path.join(tmp, "model-all")
+            subprocess.run([args.lede, "learn", full, "--taxonomy", tax, "--text-field", "text", "-q", "-o",
+                            model_all], check=True)
+            m = json.load(open(os.path.join(model_all, "metrics.json")))
+            cv = next(iter(m["embedders"].values()))
+            # The default vocabulary: IPTC down to level 2, first topic's top-level subject.
             iptc_top = IPTC_TOP[name]
-            out = run([args.lede, "enrich", path, "--no-summary", "--no-keywords", "--quiet", "--topics", "1",
-                       "--text-field", "text"] + extra)
-            path0 = {o["id"]: ((o["lede"].get("topics") or [{}])[0].get("path") or [None])[0] for o in out}
             mapped = [r for r in records if r["gold_category"] in iptc_top]
-            iptc = sum(path0[r["id"]] == f"medtop:{iptc_top[r['gold_category']]}000000" for r in mapped) / len(mapped)
+            mp = os.path.join(tmp, "mapped.jsonl")
+            with open(mp, "w", encoding="utf-8") as f:
+                for r in mapped:
+                    f.write(json.dumps(r, ensure_ascii=False) + "\n")
+            want = {r["id"]: f"medtop:{iptc_top[r['gold_category']]}000000" for r in mapped}
+            top_right = lambda o, t: (t.get("path") or [None])[0] == want[o["id"]]  # noqa: E731
+            iflags = ["--no-summary", "--no-keywords", "--quiet", "--topics", "3", "--topic-threshold", "0",
+                      "--text-field", "text"] + extra
+            iptc_zero = topic_stats(run([args.lede, "enrich", mp, "--zero-shot-topics"] + iflags), top_right)
+            iptc_head = topic_stats(run([args.lede, "enrich", mp] + iflags), top_right)
         base, base_iptc = (float("nan"), float("nan")) if args.no_baseline else baseline(records, classes, lang, iptc_top)
-        print(f"| {name} ({lang}) | {len(records)} | {100 * base:.1f} | {100 * zero:.1f} | {len(test)} | {100 * few:.1f} "
-              f"| {len(mapped)} | {100 * base_iptc:.1f} | {100 * iptc:.1f} |", flush=True)
+        print(f"| {name} ({lang}) | {len(records)} | {100 * base:.1f} | {fmt(zero)} | {len(test)} | {fmt(zero_rest)} "
+              f"| {fmt(few)} | {100 * cv['zero_shot']['accuracy']:.1f} / {100 * cv['learned']['accuracy']:.1f} "
+              f"| {len(mapped)} | {100 * base_iptc:.1f} | {fmt(iptc_zero)} | {fmt(iptc_head)} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -196,6 +196,15 @@ fn bench(c: &mut Criterion) {
     );
     let summary = ExtractiveOptions::default();
     let topic_options = TopicOptions::default();
+    let head = topics::head::TopicModel::shipped_iptc()
+        .and_then(|m| m.heads.get(embedder.id()).cloned())
+        .unwrap_or_else(|| {
+            topics::head::HeadWeights::zero_shot(
+                topics::top_level(&taxonomy).len(),
+                embedder.dim(),
+                topic_options.zero_shot,
+            )
+        });
     let mut g = c.benchmark_group("score");
     g.throughput(Throughput::Elements(n));
     g.bench_function("teaser_keywords_topics", |b| {
@@ -219,8 +228,9 @@ fn bench(c: &mut Criterion) {
                 let cvecs: Vec<Vec<f32>> =
                     p.candidates.iter().map(|c| vec_of(&c.surface)).collect();
                 let kws = keywords::select_keywords(&p.candidates, &cvecs, &doc, &kw);
-                let found =
-                    topics::assign(&topic_parts, &taxonomy, &space, &p.language, &topic_options);
+                let shares = topics::vote_shares(&topic_parts, &space);
+                let probs = topics::probabilities(&taxonomy, &shares, &doc, &head);
+                let found = topics::assign(&probs, &taxonomy, &p.language, &topic_options);
                 black_box((teaser, kws, found));
             }
         })

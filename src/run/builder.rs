@@ -26,12 +26,14 @@ use crate::model::embed::{BatchOptions, BertEmbedder, Embedder};
 use crate::model::encoder::Precision;
 use crate::model::store::{self, Store};
 use crate::run::pipeline::{
-    EmbedderRouter, Enricher, LearnReport, Options, Outcome, Reuse, TopicsConfig,
+    EmbedderRouter, Enricher, LearnReport, Options, Outcome, Reuse, TopicsConfig, TrainedTopics,
 };
 use crate::stages::keywords::KeywordOptions;
 use crate::stages::language::{LinguaDetector, LinguaOptions};
 use crate::stages::summary::abstractive::{AbstractiveOptions, AbstractiveSummarizer};
 use crate::stages::summary::extractive::ExtractiveOptions;
+use crate::stages::topics::head::TopicModel;
+use crate::stages::topics::learn::LearnOptions;
 use crate::stages::topics::{Taxonomy, TopicOptions};
 use crate::{Error, Result};
 use std::collections::BTreeMap;
@@ -80,14 +82,27 @@ impl Pipeline {
         .flatten()
     }
 
-    /// Learns the topic vocabulary's labels from articles already tagged by hand (`tags_field`
-    /// holds a tag or a list of them).
+    /// Trains a topic head on articles already tagged by hand (`tags_field` holds a tag or a list
+    /// of them) and scores topics with it from now on.
     pub fn learn_from(
         &mut self,
         records: impl Iterator<Item = RawRecord>,
         tags_field: &str,
     ) -> Result<LearnReport> {
         self.enricher.learn_from(records, tags_field)
+    }
+
+    /// Trains a topic head on tagged articles without using it: for `lede learn`, which writes it
+    /// as a model folder (`TrainedTopics::write`). `on_progress` hears the articles read so far.
+    pub fn train_topics(
+        &self,
+        records: impl Iterator<Item = RawRecord>,
+        tags_field: &str,
+        options: &LearnOptions,
+        on_progress: &mut dyn FnMut(usize),
+    ) -> Result<TrainedTopics> {
+        self.enricher
+            .train_topics(records, tags_field, options, on_progress)
     }
 
     /// What decides each record's enrichment.
@@ -134,6 +149,7 @@ impl Default for PipelineBuilder {
                     taxonomy: Arc::new(Taxonomy::iptc(2)),
                     options: TopicOptions::default(),
                     example_weight: 1.0,
+                    model: TopicModel::shipped_iptc().map(Arc::new),
                 }),
                 ..Options::default()
             },

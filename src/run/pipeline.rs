@@ -14,6 +14,8 @@ use crate::stages::segment::{split_sentences, Sentence};
 use crate::stages::summary::abstractive::{AbstractiveOptions, AbstractiveSummarizer};
 use crate::stages::summary::extractive::{self, ExtractiveOptions};
 use crate::stages::summary::Summary;
+use crate::stages::topics::head::{HeadWeights, ModelCard, TopicModel, MODEL_FORMAT};
+use crate::stages::topics::learn::{self, LearnOptions};
 use crate::stages::topics::{self, Taxonomy, TopicOptions};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -30,8 +32,9 @@ pub const TOOL: &str = concat!("lede ", env!("CARGO_PKG_VERSION"));
 /// input, so that enrichments made by an older build are recomputed rather than skipped as current.
 /// 2: topic scores averaged along the vocabulary's tree, flat vocabularies' labels corrected for
 /// hubness, title weighted by topics::TITLE_WEIGHT. 3: topics scored by sentence votes, labels'
-/// descriptions embedded facet by facet.
-const METHOD_REVISION: u32 = 3;
+/// descriptions embedded facet by facet. 4: topic scores are calibrated probabilities (a topic
+/// head over the vote shares and the article vector), reported from `--topic-threshold` up.
+pub const METHOD_REVISION: u32 = 4;
 
 /// Fewer prose words than this and an article is not tagged: a guess would be noise.
 const MIN_WORDS_TO_TAG: usize = 8;
@@ -45,6 +48,9 @@ pub struct TopicsConfig {
     pub options: TopicOptions,
     /// Weight of the mean of a label's examples against its own text.
     pub example_weight: f32,
+    /// A trained topic head (`lede learn`, or the one shipped for IPTC); `None`: zero-shot with
+    /// calibrated scores.
+    pub model: Option<Arc<TopicModel>>,
 }
 
 /// Everything that decides what a record's enrichment contains.
@@ -128,7 +134,10 @@ struct LabelIndex {
     /// Mean vector of topics::reference_texts() per embedder (flat vocabularies only).
     references: HashMap<String, Vec<f32>>,
     spaces: HashMap<String, topics::LabelSpace>,
-    /// Fingerprint of the examples learnt from (empty when none).
+    /// The trained head per embedder id; an embedder without one scores zero-shot.
+    heads: HashMap<String, HeadWeights>,
+    /// What the heads are (a model id, or the fingerprint of examples learnt from), for provenance
+    /// and the config fingerprint; `zero-shot` when there are none.
     learned: String,
 }
 
@@ -200,8 +209,8 @@ impl Reuse<'_> {
     }
 }
 
-/// What `Enricher::learn_from` did with the tagged examples.
-#[derive(Debug, Default)]
+/// What `Enricher::train_topics` read from the tagged articles.
+#[derive(Debug, Default, Clone)]
 pub struct LearnReport {
     /// Tagged articles learnt from.
     pub articles: usize,
@@ -209,6 +218,27 @@ pub struct LearnReport {
     pub examples_per_label: BTreeMap<String, usize>,
     /// Tags that are not in the vocabulary, with how often they appeared.
     pub unknown_tags: BTreeMap<String, usize>,
+    /// Articles without tags (skipped).
+    pub untagged: usize,
+    /// Articles whose text repeats an earlier one (learnt once).
+    pub duplicates: usize,
+    /// What the user should know, each naming the record (or tag) concerned.
+    pub warnings: Vec<String>,
+}
+
+/// Topic heads trained on tagged articles (`Enricher::train_topics`).
+#[derive(Debug, Clone)]
+pub struct TrainedTopics {
+    /// The subjects the heads score (the vocabulary's top-level ids).
+    pub labels: Vec<String>,
+    /// One head per embedder id.
+    pub heads: BTreeMap<String, HeadWeights>,
+    /// Cross-validated figures per embedder id: the learnt head beside the zero-shot method.
+    pub metrics: BTreeMap<String, learn::Metrics>,
+    /// What was read.
+    pub report: LearnReport,
+    /// Fingerprint of the tagged articles (content hashes and tags).
+    pub fingerprint: String,
 }
 
 #[derive(Serialize)]
@@ -225,6 +255,54 @@ struct ConfigFingerprint<'a> {
     abstractive: Option<(String, &'a AbstractiveOptions)>,
     topics: Option<(String, &'a TopicOptions, f32, &'a str)>,
     keywords: &'a Option<KeywordOptions>,
+}
+
+impl TrainedTopics {
+    /// Writes the heads as a topic model folder (`topics::head`) that `enrich --topic-model DIR`
+    /// uses: `model.json` (the embedders' ids, the vocabulary, options, training fingerprint,
+    /// checksums), the weights, `metrics.json`, and a site vocabulary as JSON lines. Written into a
+    /// temporary folder and renamed into place when complete.
+    pub fn write(
+        &self,
+        dir: &std::path::Path,
+        taxonomy: &Taxonomy,
+        depth: usize,
+        options: &LearnOptions,
+    ) -> crate::Result<()> {
+        let mut files = Vec::new();
+        let vocabulary_file = (!taxonomy.hierarchical).then(|| {
+            let name = format!("{}.jsonl", taxonomy.scheme);
+            files.push((name.clone(), taxonomy.to_jsonl().into_bytes()));
+            name
+        });
+        let metrics = serde_json::json!({
+            "embedders": self.metrics,
+            "articles": self.report.articles,
+            "examples_per_label": self.report.examples_per_label,
+            "unknown_tags": self.report.unknown_tags,
+        });
+        let mut json = serde_json::to_vec_pretty(&metrics).expect("metrics serialise");
+        json.push(b'\n');
+        files.push(("metrics.json".into(), json));
+        let card = ModelCard {
+            format: MODEL_FORMAT.into(),
+            lede: env!("CARGO_PKG_VERSION").into(),
+            method_revision: METHOD_REVISION,
+            scheme: taxonomy.scheme.clone(),
+            vocabulary_hash: taxonomy.hash(),
+            vocabulary_file,
+            depth,
+            labels: self.labels.clone(),
+            embedders: BTreeMap::new(),
+            options: serde_json::to_value(options).expect("options serialise"),
+            training: serde_json::json!({
+                "articles": self.report.articles,
+                "fingerprint": self.fingerprint,
+            }),
+            files: BTreeMap::new(),
+        };
+        TopicModel::write(dir, card, &self.heads, files)
+    }
 }
 
 /// A record after the CPU pass: finished already (unreadable, or reused from an earlier run), or
@@ -325,8 +403,12 @@ impl Enricher {
                     spaces: HashMap::new(),
                     references,
                     text_vecs,
-                    learned: String::new(),
+                    heads: HashMap::new(),
+                    learned: "zero-shot".into(),
                 };
+                if let Some(model) = &t.model {
+                    Self::install_model(&mut index, t, model, router)?;
+                }
                 let examples = Self::example_means_from_vocabulary(t, router)?;
                 Self::rebuild_label_spaces(&mut index, t, &examples);
                 Some(index)
@@ -388,6 +470,53 @@ impl Enricher {
             .clone()
     }
 
+    /// Uses a trained topic model's heads, after checking that it was made for this vocabulary and
+    /// these embedders.
+    fn install_model(
+        index: &mut LabelIndex,
+        t: &TopicsConfig,
+        model: &TopicModel,
+        router: &EmbedderRouter,
+    ) -> crate::Result<()> {
+        let bad = |reason: String| {
+            crate::Error::Config(format!("topic model {}: {reason}", model.dir.display()))
+        };
+        // IPTC's head scores the top level, whatever the depth below it.
+        if !t.taxonomy.hierarchical && model.card.vocabulary_hash != t.taxonomy.hash() {
+            return Err(bad(format!(
+                "trained for the vocabulary {:?} ({}), this run's is {:?} ({}); use the vocabulary it was trained for, or retrain",
+                model.card.scheme,
+                model.card.vocabulary_hash,
+                t.taxonomy.scheme,
+                t.taxonomy.hash()
+            )));
+        }
+        let roots: Vec<&str> = topics::top_level(&t.taxonomy)
+            .into_iter()
+            .map(|i| t.taxonomy.labels[i].id.as_str())
+            .collect();
+        if model.card.labels != roots {
+            return Err(bad("its labels are not the vocabulary's top level".into()));
+        }
+        for e in router.all() {
+            match model.heads.get(e.id()) {
+                Some(h) if h.dim == e.dim() => {
+                    index.heads.insert(e.id().to_string(), h.clone());
+                }
+                _ if model.built_in => {}
+                _ => {
+                    return Err(bad(format!(
+                        "trained for the embedder(s) {}, this run uses {}; retrain it with this run's models",
+                        model.heads.keys().cloned().collect::<Vec<_>>().join(", "),
+                        e.id()
+                    )))
+                }
+            }
+        }
+        index.learned = model.id.clone();
+        Ok(())
+    }
+
     /// Example texts given in the vocabulary file, embedded as articles are.
     fn example_means_from_vocabulary(
         t: &TopicsConfig,
@@ -439,96 +568,212 @@ impl Enricher {
             .collect();
     }
 
-    /// Learns each label's representation from articles already tagged by hand: `tags_field` holds a
-    /// tag or a list of tags, matched to the vocabulary by id or label (case-insensitive).
-    pub fn learn_from(
-        &mut self,
+    /// Trains a topic head on articles already tagged by hand (`topics::learn`): `tags_field` holds
+    /// a tag or a list of tags, matched to the vocabulary by id or label (case-insensitive; a
+    /// narrower IPTC subject counts for its top-level subject). One head per embedder: the
+    /// default (multilingual) embedder learns from every article, a language's own embedder from
+    /// the articles in its languages. `on_progress` hears the number of articles read so far.
+    pub fn train_topics(
+        &self,
         records: impl Iterator<Item = RawRecord>,
         tags_field: &str,
-    ) -> crate::Result<LearnReport> {
-        let (Some(t), Some(router)) = (self.options.topics.clone(), self.embedders.clone()) else {
+        options: &LearnOptions,
+        on_progress: &mut dyn FnMut(usize),
+    ) -> crate::Result<TrainedTopics> {
+        let (Some(t), Some(router), Some(index)) =
+            (&self.options.topics, &self.embedders, &self.labels)
+        else {
             return Err(crate::Error::Config(
-                "--learn-from needs the topic stage".into(),
+                "learning topics needs the topic stage".into(),
             ));
         };
+        let roots = topics::top_level(&t.taxonomy);
+        let root_of: HashMap<&str, usize> = roots
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| (t.taxonomy.labels[i].id.as_str(), k))
+            .collect();
         let by_name: HashMap<String, usize> = t
             .taxonomy
             .labels
             .iter()
-            .enumerate()
-            .flat_map(|(i, l)| [(l.id.to_lowercase(), i), (l.label.to_lowercase(), i)])
+            .filter_map(|l| {
+                let k = *root_of.get(l.path.first()?.as_str())?;
+                Some([(l.id.to_lowercase(), k), (l.label.to_lowercase(), k)])
+            })
+            .flatten()
             .collect();
-        let n = t.taxonomy.labels.len();
-        let mut sums: HashMap<String, Vec<(Vec<f32>, usize)>> = HashMap::new();
+        let ids: Vec<String> = roots
+            .iter()
+            .map(|&i| t.taxonomy.labels[i].id.clone())
+            .collect();
+        let mut examples: BTreeMap<String, Vec<learn::Example>> = BTreeMap::new();
         let mut report = LearnReport::default();
+        let mut seen: HashMap<String, String> = HashMap::new();
         let mut hasher = Sha256::new();
         let mut records = records.peekable();
+        let mut read = 0usize;
         while records.peek().is_some() {
             let chunk: Vec<RawRecord> = records.by_ref().take(256).collect();
+            read += chunk.len();
             // Learning needs article vectors only: no keyword candidates.
             let prepared: Vec<Step> = chunk
                 .into_par_iter()
                 .map(|r| self.prepare(r, false, Reuse::none()))
                 .collect();
-            let vectors = self.embed_chunk(&prepared)?;
-            for p in prepared.iter().filter_map(Step::pending) {
-                let Ok(article) = &p.article else { continue };
+            let vectors = self.embed_chunk(&prepared, true)?;
+            for step in &prepared {
+                let p = match step {
+                    Step::Pending(p) => p,
+                    Step::Done(o) => {
+                        report.warnings.push(format!(
+                            "{}: skipped: {}",
+                            o.origin,
+                            o.error.as_deref().unwrap_or("not readable")
+                        ));
+                        continue;
+                    }
+                };
+                let article = match &p.article {
+                    Ok(a) => a,
+                    Err(e) => {
+                        report.warnings.push(format!("{}: skipped: {e}", p.origin));
+                        continue;
+                    }
+                };
                 let tags: Vec<String> = match lookup(&p.record, tags_field) {
-                    Some(Value::String(s)) => vec![s.clone()],
+                    Some(Value::String(s)) if !s.trim().is_empty() => vec![s.clone()],
                     Some(Value::Array(a)) => a
                         .iter()
                         .filter_map(|x| x.as_str().map(String::from))
+                        .filter(|s| !s.trim().is_empty())
                         .collect(),
-                    _ => continue,
+                    _ => Vec::new(),
                 };
-                let embedder = router.for_language(&p.language.code);
-                let Some(vec) = article_vector(embedder.as_ref(), article, &p.sentences, &vectors)
-                    .map(|v| v.with_title(topics::TITLE_WEIGHT))
-                else {
+                if tags.is_empty() {
+                    report.untagged += 1;
+                    report.warnings.push(format!(
+                        "{}: article {:?} has no tags in {tags_field:?}; skipped",
+                        p.origin, article.id
+                    ));
                     continue;
-                };
-                report.articles += 1;
+                }
+                if let Some(first) = seen.get(&article.content_hash) {
+                    report.duplicates += 1;
+                    report.warnings.push(format!(
+                        "{}: article {:?} has the same text as {first}; learnt once",
+                        p.origin, article.id
+                    ));
+                    continue;
+                }
+                seen.insert(article.content_hash.clone(), p.origin.clone());
+                let mut found = Vec::new();
+                for tag in &tags {
+                    match by_name.get(&tag.trim().to_lowercase()) {
+                        Some(&k) if !found.contains(&k) => found.push(k),
+                        Some(_) => {}
+                        None => {
+                            *report.unknown_tags.entry(tag.clone()).or_default() += 1;
+                            report.warnings.push(format!(
+                                "{}: article {:?}: tag {tag:?} is not in the vocabulary {:?}",
+                                p.origin, article.id, t.taxonomy.scheme
+                            ));
+                        }
+                    }
+                }
+                if found.is_empty() {
+                    continue;
+                }
                 hasher.update(article.content_hash.as_bytes());
-                for tag in tags {
-                    hasher.update(tag.as_bytes());
-                    let Some(&i) = by_name.get(&tag.trim().to_lowercase()) else {
-                        *report.unknown_tags.entry(tag).or_default() += 1;
+                for &k in &found {
+                    hasher.update(ids[k].as_bytes());
+                    hasher.update([0]);
+                    *report.examples_per_label.entry(ids[k].clone()).or_default() += 1;
+                }
+                report.articles += 1;
+                let routed = router.for_language(&p.language.code).id();
+                for e in router.all() {
+                    if e.id() != routed && e.id() != router.default.id() {
+                        continue;
+                    }
+                    let Some(space) = index.spaces.get(e.id()) else {
                         continue;
                     };
-                    let slot = sums
-                        .entry(embedder.id().to_string())
-                        .or_insert_with(|| vec![(Vec::new(), 0); n]);
-                    let (sum, count) = &mut slot[i];
-                    if sum.is_empty() {
-                        *sum = vec![0.0; vec.len()];
-                    }
-                    sum.iter_mut().zip(&vec).for_each(|(s, x)| *s += x);
-                    *count += 1;
-                    *report
-                        .examples_per_label
-                        .entry(t.taxonomy.labels[i].id.clone())
-                        .or_default() += 1;
+                    let Some(vecs) = article_vector(e.as_ref(), article, &p.sentences, &vectors)
+                    else {
+                        continue;
+                    };
+                    let shares =
+                        topics::vote_shares(&vecs.weighted_parts(topics::TITLE_WEIGHT), space);
+                    examples
+                        .entry(e.id().to_string())
+                        .or_default()
+                        .push(learn::Example {
+                            key: article.content_hash.clone(),
+                            x: vecs.with_title(topics::TITLE_WEIGHT),
+                            shares: topics::branch_shares(&t.taxonomy, &shares),
+                            tags: found.clone(),
+                        });
                 }
             }
+            on_progress(read);
         }
-        let mut examples = Self::example_means_from_vocabulary(&t, &router)?;
-        for (id, slots) in sums {
-            let means = examples.entry(id).or_insert_with(|| vec![None; n]);
-            for (i, (sum, count)) in slots.into_iter().enumerate() {
-                if count > 0 {
-                    let mut m: Vec<f32> = sum.iter().map(|x| x / count as f32).collect();
-                    topics::normalize(&mut m);
-                    // Examples from the archive outweigh examples typed into the vocabulary file.
-                    means[i] = Some(m);
-                }
+        if report.articles == 0 {
+            return Err(crate::Error::Config(format!(
+                "no article could be learnt from: none had a tag in {tags_field:?} that is in the vocabulary {:?}",
+                t.taxonomy.scheme
+            )));
+        }
+        for (id, n) in &report.examples_per_label {
+            if *n < 2 {
+                report.warnings.push(format!(
+                    "tag {id:?} has a single example: too few to learn from, its scores rest on the zero-shot method"
+                ));
             }
         }
+        let mut heads = BTreeMap::new();
+        let mut metrics = BTreeMap::new();
+        for e in router.all() {
+            let Some(ex) = examples.get(e.id()) else {
+                continue;
+            };
+            let fit = learn::train(ex, &ids, e.dim(), options);
+            heads.insert(e.id().to_string(), fit.head);
+            metrics.insert(e.id().to_string(), fit.metrics);
+        }
+        Ok(TrainedTopics {
+            labels: ids,
+            heads,
+            metrics,
+            report,
+            fingerprint: format!("sha256:{}", hex::encode(hasher.finalize())),
+        })
+    }
+
+    /// Scores topics with heads trained by `train_topics` from now on (an embedder without one
+    /// stays zero-shot).
+    pub fn use_trained(&mut self, trained: &TrainedTopics) {
         if let Some(index) = &mut self.labels {
-            index.learned = format!("sha256:{}", hex::encode(hasher.finalize()));
-            Self::rebuild_label_spaces(index, &t, &examples);
+            index.heads = trained
+                .heads
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            index.learned = format!("learnt:{}", trained.fingerprint);
         }
         self.config_hashes = Mutex::new(HashMap::new());
-        Ok(report)
+    }
+
+    /// Trains a topic head on tagged articles and uses it from now on (`--learn-from`).
+    pub fn learn_from(
+        &mut self,
+        records: impl Iterator<Item = RawRecord>,
+        tags_field: &str,
+    ) -> crate::Result<LearnReport> {
+        let trained =
+            self.train_topics(records, tags_field, &LearnOptions::default(), &mut |_| {})?;
+        self.use_trained(&trained);
+        Ok(trained.report)
     }
 
     fn needs_sentences(&self) -> bool {
@@ -631,7 +876,7 @@ impl Enricher {
                 .map(|r| self.prepare(r, true, reuse))
                 .collect()
         });
-        let vectors = self.timed("embed", || self.embed_chunk(&prepared))?;
+        let vectors = self.timed("embed", || self.embed_chunk(&prepared, false))?;
         let generated = self.timed("generate", || self.generate_summaries(&prepared))?;
         Ok(self.timed("score", || {
             prepared
@@ -765,7 +1010,9 @@ impl Enricher {
     }
 
     /// Embeds every distinct sentence, title and keyword candidate of the chunk once, per embedder.
-    fn embed_chunk(&self, prepared: &[Step]) -> crate::Result<Vectors> {
+    /// With `every_embedder`, the default embedder also embeds the articles of languages that have
+    /// their own (its topic head learns from every article).
+    fn embed_chunk(&self, prepared: &[Step], every_embedder: bool) -> crate::Result<Vectors> {
         let mut vectors = HashMap::new();
         let Some(router) = &self.embedders else {
             return Ok(vectors);
@@ -783,8 +1030,9 @@ impl Enricher {
             let served = || {
                 prepared.iter().filter_map(Step::pending).filter_map(|p| {
                     let article = p.article.as_ref().ok()?;
-                    (router.for_language(&p.language.code).id() == embedder.id())
-                        .then_some((p, article))
+                    (router.for_language(&p.language.code).id() == embedder.id()
+                        || (every_embedder && embedder.id() == router.default.id()))
+                    .then_some((p, article))
                 })
             };
             let mut texts: Vec<&str> = Vec::new();
@@ -1009,16 +1257,28 @@ impl Enricher {
                 );
             }
             if let (Some(t), Some(index)) = (&self.options.topics, &self.labels) {
-                let topic_parts = article_vecs
-                    .as_ref()
-                    .map(|v| v.weighted_parts(topics::TITLE_WEIGHT));
-                match (&topic_parts, index.spaces.get(embedder.id())) {
-                    (Some(parts), Some(space)) => {
-                        let found =
-                            topics::assign(parts, &t.taxonomy, space, &language.code, &t.options);
+                match (&article_vecs, index.spaces.get(embedder.id())) {
+                    (Some(vecs), Some(space)) => {
+                        let shares =
+                            topics::vote_shares(&vecs.weighted_parts(topics::TITLE_WEIGHT), space);
+                        let x = vecs.with_title(topics::TITLE_WEIGHT);
+                        let roots = topics::top_level(&t.taxonomy).len();
+                        let zero_shot = HeadWeights::zero_shot(roots, x.len(), t.options.zero_shot);
+                        let head = index.heads.get(embedder.id()).unwrap_or(&zero_shot);
+                        let probs = topics::probabilities(&t.taxonomy, &shares, &x, head);
+                        let found = topics::assign(&probs, &t.taxonomy, &language.code, &t.options);
+                        if let Some(best) = &found.best_below {
+                            out.insert(
+                                "topics_reason".into(),
+                                Value::String(format!(
+                                    "fits no subject well enough: the likeliest, {:?}, has probability {} (below the threshold {})",
+                                    best.label, best.score, t.options.threshold
+                                )),
+                            );
+                        }
                         out.insert(
                             "topics".into(),
-                            serde_json::to_value(&found).expect("serialisable"),
+                            serde_json::to_value(&found.topics).expect("serialisable"),
                         );
                     }
                     _ => {
@@ -1026,6 +1286,12 @@ impl Enricher {
                         out.insert("topics_reason".into(), too_short());
                     }
                 }
+                let model = if index.heads.contains_key(embedder.id()) {
+                    index.learned.clone()
+                } else {
+                    "zero-shot".into()
+                };
+                models.insert("topics".into(), Value::String(model));
             }
             models.insert("embedder".into(), Value::String(embedder.id().to_string()));
         }

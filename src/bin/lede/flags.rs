@@ -9,6 +9,8 @@ use lede::run::{Output, PipelineBuilder, RunOptions};
 use lede::stages::keywords::KeywordOptions;
 use lede::stages::summary::abstractive::{AbstractiveOptions, LongInput};
 use lede::stages::summary::extractive::ExtractiveOptions;
+use lede::stages::topics::head::{Platt, TopicModel};
+use lede::stages::topics::learn::LearnOptions;
 use lede::stages::topics::{Taxonomy, TopicOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -41,6 +43,10 @@ pub enum Command {
     /// Print each article exactly as `enrich` reads it (JSONL: id, title, text, and author, date,
     /// lang, url where found), from any input format: check an export before a long run.
     Extract(SegmentArgs),
+    /// Train a topic model on articles already tagged by hand (any input `enrich` reads; a tag or a
+    /// list of tags per article): one probability per tag, cross-validated figures printed at the
+    /// end and kept in the folder's metrics.json. Use it with `enrich --topic-model DIR`.
+    Learn(Box<LearnArgs>),
     /// List, install or verify models.
     Models {
         #[command(subcommand)]
@@ -114,6 +120,96 @@ impl ReadArgs {
             delimiter: self.delimiter,
             fields,
             ..Default::default()
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct LearnArgs {
+    /// Tagged articles: files or folders.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// The model folder to write (replaced when it holds an earlier topic model; written whole or
+    /// not at all).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Field that holds each article's tags (a string or a list of strings), matched to the
+    /// vocabulary by id or label, case-insensitive.
+    #[arg(long, default_value = "tags")]
+    pub tags_field: String,
+    /// The site's own vocabulary (as for `enrich`). Default: IPTC Media Topics (a head over the 17
+    /// top-level subjects; tags may be any IPTC subject id or English name).
+    #[arg(long, value_name = "FILE")]
+    pub taxonomy: Option<PathBuf>,
+    /// IPTC levels the vocabulary has (as for `enrich`).
+    #[arg(long, default_value_t = 2)]
+    pub topic_depth: usize,
+    /// Cross-validation folds: they choose the penalty, calibrate the scores and make the report.
+    #[arg(long, default_value_t = LearnOptions::default().folds)]
+    pub folds: usize,
+    /// Training steps (full batch).
+    #[arg(long, default_value_t = LearnOptions::default().epochs, hide = true)]
+    pub epochs: usize,
+    /// Embedding model for every language (as for `enrich`; the model is made for it).
+    #[arg(long, default_value = "multilingual-e5-small")]
+    pub embedder: String,
+    /// Embedding model for one language (as for `enrich`).
+    #[arg(long, value_name = "LANG=MODEL")]
+    pub embedder_for: Vec<String>,
+    /// Arithmetic of the embedder's linear layers (as for `enrich`).
+    #[arg(long, default_value = "fp32")]
+    pub precision: lede::model::encoder::Precision,
+    #[command(flatten)]
+    pub fields: FieldArgs,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// No progress bar, warnings or report on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl LearnArgs {
+    /// The pipeline whose article vectors and vote shares the head learns from: the topic stage
+    /// only, with the vocabulary and embedders that `enrich` will use.
+    pub fn pipeline(&self, models_dir: Option<&Path>) -> anyhow::Result<PipelineBuilder> {
+        anyhow::ensure!(
+            (1..=6).contains(&self.topic_depth),
+            "--topic-depth must be 1 to 6"
+        );
+        let taxonomy = match &self.taxonomy {
+            Some(path) => Taxonomy::from_file(path)?,
+            None => Taxonomy::iptc(self.topic_depth),
+        };
+        let mut builder = lede::Pipeline::builder()
+            .embedder(self.embedder.clone())
+            .precision(self.precision)
+            .fields(self.fields.field_map())
+            .summary(None)
+            .keywords(None)
+            .topics(Some(TopicsConfig {
+                taxonomy: Arc::new(taxonomy),
+                options: TopicOptions::default(),
+                example_weight: 1.0,
+                model: None,
+            }));
+        if let Some(dir) = models_dir {
+            builder = builder.models_dir(dir);
+        }
+        for spec in &self.embedder_for {
+            let (lang, name) = spec
+                .split_once('=')
+                .with_context(|| format!("--embedder-for {spec}: expected LANG=MODEL"))?;
+            builder = builder.embedder_for(lang, name.trim());
+        }
+        Ok(builder)
+    }
+
+    /// How the head is trained.
+    pub fn learn_options(&self) -> LearnOptions {
+        LearnOptions {
+            folds: self.folds,
+            epochs: self.epochs,
+            ..LearnOptions::default()
         }
     }
 }
@@ -313,11 +409,25 @@ pub struct EnrichArgs {
     /// Most topics per article.
     #[arg(long, default_value_t = 3)]
     pub topics: usize,
-    /// Topics with a smaller share than this of the article's sentence votes (0 to 1) are left out.
-    #[arg(long, default_value_t = 0.0)]
+    /// Topics less likely than this to apply (a calibrated probability, 0 to 1) are left out; when
+    /// none is left, "topics" is empty and "topics_reason" says why.
+    #[arg(long, default_value_t = lede::stages::topics::DEFAULT_THRESHOLD)]
     pub topic_threshold: f32,
-    /// Articles already tagged by hand (any input format): each label also learns from its examples.
-    #[arg(long, value_name = "FILE")]
+    /// Calibration of zero-shot topic scores, "A,C" in p = sigmoid(A ln(share + 0.001) + C): for
+    /// benches/calibrate_topics.py, which fits the built-in values.
+    #[arg(long, value_name = "A,C", hide = true)]
+    pub topic_calibration: Option<String>,
+    /// A topic model trained by `lede learn` (a folder): its vocabulary and its trained head.
+    /// Default for IPTC: the head shipped with lede.
+    #[arg(long, value_name = "DIR")]
+    pub topic_model: Option<PathBuf>,
+    /// Score topics zero-shot even where lede ships a trained head (IPTC): for side-by-side
+    /// measurements.
+    #[arg(long, hide = true, conflicts_with = "topic_model")]
+    pub zero_shot_topics: bool,
+    /// Articles already tagged by hand (any input format): a topic head is trained on them before
+    /// the run, as `lede learn` would.
+    #[arg(long, value_name = "FILE", conflicts_with = "topic_model")]
     pub learn_from: Vec<PathBuf>,
     /// Field of --learn-from records that holds their tags (a string or a list of strings).
     #[arg(long, default_value = "tags")]
@@ -476,23 +586,56 @@ impl EnrichArgs {
         if self.no_topics {
             return Ok(None);
         }
-        let taxonomy = match &self.taxonomy {
-            Some(path) => Taxonomy::from_file(path)?,
-            None => {
-                anyhow::ensure!(
-                    (1..=6).contains(&self.topic_depth),
-                    "--topic-depth must be 1 to 6"
-                );
-                Taxonomy::iptc(self.topic_depth)
+        anyhow::ensure!(
+            (1..=6).contains(&self.topic_depth),
+            "--topic-depth must be 1 to 6"
+        );
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&self.topic_threshold),
+            "--topic-threshold is a probability: 0 to 1"
+        );
+        let model = match &self.topic_model {
+            Some(dir) => Some(TopicModel::load(dir)?),
+            None => None,
+        };
+        let taxonomy = match (&self.taxonomy, &model) {
+            (Some(path), _) => Taxonomy::from_file(path)?,
+            (None, Some(m)) => m.taxonomy()?,
+            (None, None) => Taxonomy::iptc(self.topic_depth),
+        };
+        let model = match model {
+            Some(m) => Some(m),
+            None if taxonomy.hierarchical
+                && self.learn_from.is_empty()
+                && !self.zero_shot_topics =>
+            {
+                TopicModel::shipped_iptc()
             }
+            None => None,
         };
         Ok(Some(TopicsConfig {
             taxonomy: Arc::new(taxonomy),
             options: TopicOptions {
                 top_k: self.topics,
                 threshold: self.topic_threshold,
+                zero_shot: match &self.topic_calibration {
+                    Some(spec) => {
+                        let parse = || -> Option<Platt> {
+                            let (a, c) = spec.split_once(',')?;
+                            Some(Platt {
+                                a: a.trim().parse().ok()?,
+                                c: c.trim().parse().ok()?,
+                            })
+                        };
+                        parse().with_context(|| {
+                            format!("--topic-calibration expects A,C (two numbers), got {spec:?}")
+                        })?
+                    }
+                    None => TopicOptions::default().zero_shot,
+                },
             },
             example_weight: self.topic_example_weight,
+            model: model.map(Arc::new),
         }))
     }
 

@@ -4,7 +4,7 @@ mod flags;
 
 use anyhow::Context;
 use clap::Parser;
-use flags::{Cli, Command, EnrichArgs, MergeArgs, ModelsAction, SegmentArgs};
+use flags::{Cli, Command, EnrichArgs, LearnArgs, MergeArgs, ModelsAction, SegmentArgs};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lede::formats;
 use lede::model::store::{self, PipWheels, Status, Store};
@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => merge(args),
         Command::Segment(args) => segment(args, false),
         Command::Extract(args) => segment(args, true),
+        Command::Learn(args) => learn(models_dir.as_deref(), *args),
         Command::Models { action } => models_command(&store, action),
     };
     match result {
@@ -235,23 +236,15 @@ fn enrich(models_dir: Option<&Path>, args: EnrichArgs) -> anyhow::Result<ExitCod
             formats::open(path).with_context(|| format!("cannot read {}", path.display()))?;
         let report = pipeline.learn_from(records, &args.tags_field)?;
         if !args.quiet {
+            for w in &report.warnings {
+                eprintln!("lede: warning: {w}");
+            }
             eprintln!(
-                "lede: learnt from {} tagged articles in {}: {} labels with examples",
+                "lede: trained a topic head on {} tagged articles in {}: {} tags with examples",
                 report.articles,
                 path.display(),
                 report.examples_per_label.len()
             );
-            if !report.unknown_tags.is_empty() {
-                let unknown: Vec<String> = report
-                    .unknown_tags
-                    .iter()
-                    .map(|(t, n)| format!("{t:?} ({n}x)"))
-                    .collect();
-                eprintln!(
-                    "lede: warning: tags not in the vocabulary were ignored: {}",
-                    unknown.join(", ")
-                );
-            }
         }
     }
     stop_on_signal(stop);
@@ -356,6 +349,86 @@ fn enrich(models_dir: Option<&Path>, args: EnrichArgs) -> anyhow::Result<ExitCod
 
 /// Articles/s and ETA on stderr while a run lasts; drawn only when stderr is a terminal. The total is
 /// known up front for files whose records are quick to count (`formats::count_records`).
+/// `lede learn`: reads tagged articles, trains a topic head, writes the model folder, and prints
+/// the cross-validated figures beside the zero-shot method's.
+fn learn(models_dir: Option<&Path>, args: LearnArgs) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    if args.output.exists()
+        && !args
+            .output
+            .join(lede::stages::topics::head::MODEL_FILE)
+            .exists()
+    {
+        anyhow::bail!(
+            "{} exists and is not a topic model folder; name a new folder",
+            args.output.display()
+        );
+    }
+    let pipeline = args.pipeline(models_dir)?.build()?;
+    let options = args.learn_options();
+    let read = args.read.options(args.fields.field_map());
+    let progress = progress_bar(&args.inputs, args.quiet, true);
+    let mut trained_on = Vec::new();
+    let mut records: Vec<formats::RawRecord> = Vec::new();
+    for path in &args.inputs {
+        let r = formats::open_with(path, &read)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        records.extend(r);
+        trained_on.push(path.display().to_string());
+    }
+    let trained =
+        pipeline.train_topics(records.into_iter(), &args.tags_field, &options, &mut |n| {
+            progress.set_position(n as u64)
+        })?;
+    progress.finish_and_clear();
+    let taxonomy = &pipeline
+        .options()
+        .topics
+        .as_ref()
+        .expect("learn builds the topic stage")
+        .taxonomy;
+    trained.write(&args.output, taxonomy, args.topic_depth, &options)?;
+    if !args.quiet {
+        for w in &trained.report.warnings {
+            eprintln!("lede: warning: {w}");
+        }
+        eprintln!(
+            "lede: trained on {} tagged articles ({} tags) in {:.1}s; wrote {}",
+            trained.report.articles,
+            trained.report.examples_per_label.len(),
+            started.elapsed().as_secs_f64(),
+            args.output.display()
+        );
+        for (embedder, m) in &trained.metrics {
+            eprintln!(
+                "lede: {embedder}: held out ({}-fold cross-validation, {} articles):",
+                m.folds, m.articles
+            );
+            for (name, s) in [("learnt", &m.learned), ("zero-shot", &m.zero_shot)] {
+                eprintln!(
+                    "  {name:<9} top tag right {:5.1}%  calibration error {:.3}  tags given at >= {}: precision {:5.1}%, F1 {:5.1}%, articles with a tag {:5.1}%",
+                    100.0 * s.accuracy,
+                    s.ece,
+                    options.threshold,
+                    100.0 * s.precision,
+                    100.0 * s.f1,
+                    100.0 * s.coverage
+                );
+            }
+            for (tag, t) in &m.per_tag {
+                eprintln!(
+                    "  {tag:<30} {:4} articles  precision {:5.1}%  recall {:5.1}%  F1 {:5.1}%",
+                    t.articles,
+                    100.0 * t.precision,
+                    100.0 * t.recall,
+                    100.0 * t.f1
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn progress_bar(inputs: &[PathBuf], quiet: bool, count_total: bool) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();

@@ -11,6 +11,9 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
+pub mod head;
+pub mod learn;
+
 /// The IPTC Media Topics vocabulary shipped in `models/iptc/` (CC BY 4.0, see its README).
 pub const IPTC_JSONL: &str = include_str!("../../../models/iptc/iptc-mediatopics.jsonl");
 
@@ -156,6 +159,12 @@ impl Taxonomy {
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_else(|| "custom".into());
+        Self::parse(path, scheme, &text)
+    }
+
+    /// A site's vocabulary from the text of its file (`path` names it in errors and decides JSON
+    /// by its extension), under the name `scheme`.
+    pub fn parse(path: &Path, scheme: String, text: &str) -> Result<Taxonomy> {
         let trimmed = text.trim_start_matches('\u{feff}').trim_start();
         let is_json = path
             .extension()
@@ -267,6 +276,20 @@ impl Taxonomy {
         })
     }
 
+    /// The vocabulary as JSON lines of `{id, label, description, examples}`, which `parse` reads
+    /// back into the same labels (a trained topic model keeps its site vocabulary this way).
+    pub fn to_jsonl(&self) -> String {
+        let mut out = String::new();
+        for l in &self.labels {
+            let v = serde_json::json!({
+                "id": l.id, "label": l.label, "description": l.description, "examples": l.examples,
+            });
+            out.push_str(&v.to_string());
+            out.push('\n');
+        }
+        out
+    }
+
     /// Identity of the vocabulary's content, for the config fingerprint and the label-vector cache.
     pub fn hash(&self) -> String {
         let mut h = Sha256::new();
@@ -315,20 +338,26 @@ impl Taxonomy {
     }
 }
 
+/// Topics below this probability are not reported by default: more likely than not.
+pub const DEFAULT_THRESHOLD: f32 = 0.5;
+
 /// Options of the topic stage.
 #[derive(Debug, Clone, Serialize)]
 pub struct TopicOptions {
     /// At most this many topics per article, best first.
     pub top_k: usize,
-    /// Topics scoring below this are not reported.
+    /// Topics whose probability is below this are not reported.
     pub threshold: f32,
+    /// Calibration of the zero-shot evidence where no trained head serves (`head::ZERO_SHOT_PLATT`).
+    pub zero_shot: head::Platt,
 }
 
 impl Default for TopicOptions {
     fn default() -> Self {
         TopicOptions {
             top_k: 3,
-            threshold: 0.0,
+            threshold: DEFAULT_THRESHOLD,
+            zero_shot: head::ZERO_SHOT_PLATT,
         }
     }
 }
@@ -340,8 +369,7 @@ pub struct Topic {
     pub id: String,
     /// The label's name, in the article's language where the vocabulary has a translation.
     pub label: String,
-    /// The label's share of the article's sentence votes (0 to 1; see `assign`), rounded to 4
-    /// decimals.
+    /// The calibrated probability that the topic applies (see `head`), rounded to 4 decimals.
     pub score: f64,
     /// The vocabulary it comes from (`Taxonomy::scheme`).
     pub scheme: String,
@@ -512,26 +540,19 @@ impl LabelSpace {
 /// Measured in benches/QUALITY.md: 0.005 to 0.02 score alike, 0.05 loses.
 pub const VOTE_TEMPERATURE: f32 = 0.01;
 
-/// Top topics for one article, best first; ties go to the label listed first. `parts` are the
-/// article's sentence vectors, each with its weight (the title at `TITLE_WEIGHT`); zero vectors
-/// (texts without a vector) are skipped.
+/// Each label's share of the article's sentence votes (0 to 1, summing to 1 over the labels), in
+/// vocabulary order; all zero when no part has a vector. `parts` are the article's sentence vectors,
+/// each with its weight (the title at `TITLE_WEIGHT`); zero vectors are skipped.
 ///
 /// Each sentence votes: a softmax over the labels of its scores, so a sentence gives most of its
-/// weight to the labels it is nearest. A label's score is its weighted share of the votes (0 to
-/// 1; the shares of all labels sum to 1): the part of the article that is about it. An article
-/// about two things gives both a share, where the mean of its sentences sits between them and
-/// near neither; measured in benches/QUALITY.md. A sentence's score for a label is its cosine to
-/// the label, less the label's hub correction in a flat vocabulary; in a tree (IPTC) it is the mean
-/// of the cosines along the label's path from the top, so a narrow label wins only inside a branch
-/// that fits. Without that, narrow labels whose text happens to sit near everything ("leisure",
-/// "retirement") won unrelated articles.
-pub fn assign(
-    parts: &[(&[f32], f32)],
-    taxonomy: &Taxonomy,
-    space: &LabelSpace,
-    language: &str,
-    options: &TopicOptions,
-) -> Vec<Topic> {
+/// weight to the labels it is nearest. A label's share is the part of the article that is about
+/// it. An article about two things gives both a share, where the mean of its sentences sits
+/// between them and near neither; measured in benches/QUALITY.md. A sentence's score for a label
+/// is its cosine to the label, less the label's hub correction in a flat vocabulary; in a tree
+/// (IPTC) it is the mean of the cosines along the label's path from the top, so a narrow label
+/// wins only inside a branch that fits. Without that, narrow labels whose text happens to sit near
+/// everything ("leisure", "retirement") won unrelated articles.
+pub fn vote_shares(parts: &[(&[f32], f32)], space: &LabelSpace) -> Vec<f32> {
     let n = space.vecs.len();
     let mut shares = vec![0f32; n];
     let mut total = 0f32;
@@ -559,34 +580,118 @@ pub fn assign(
         }
         total += weight;
     }
-    if total == 0.0 {
-        return Vec::new();
+    if total > 0.0 {
+        shares.iter_mut().for_each(|s| *s /= total);
     }
-    let mut scored: Vec<(usize, f32)> = shares
+    shares
+}
+
+/// Indices of the vocabulary's top-level labels (every label of a flat vocabulary): the subjects
+/// a topic head decides between first.
+pub fn top_level(taxonomy: &Taxonomy) -> Vec<usize> {
+    (0..taxonomy.labels.len())
+        .filter(|&i| taxonomy.labels[i].path.len() <= 1)
+        .collect()
+}
+
+/// Each top-level subject's vote share with everything under it: the evidence for the branch.
+pub fn branch_shares(taxonomy: &Taxonomy, shares: &[f32]) -> Vec<f32> {
+    let roots = top_level(taxonomy);
+    let index: HashMap<&str, usize> = roots
         .iter()
         .enumerate()
-        .map(|(i, s)| (i, s / total))
+        .map(|(k, &i)| (taxonomy.labels[i].id.as_str(), k))
         .collect();
-    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    scored
+    let mut out = vec![0f32; roots.len()];
+    for (l, s) in taxonomy.labels.iter().zip(shares) {
+        if let Some(&k) = l.path.first().and_then(|r| index.get(r.as_str())) {
+            out[k] += s;
+        }
+    }
+    out
+}
+
+/// Every label's probability that it applies to the article. The top level's come from the head
+/// (`x` is the article vector, `shares` from `vote_shares`); a narrower label's is its branch's
+/// probability times its part of the branch's votes, so a broader subject is always at least as
+/// likely as any narrower one under it, and the choice descends only while the evidence holds.
+pub fn probabilities(
+    taxonomy: &Taxonomy,
+    shares: &[f32],
+    x: &[f32],
+    head: &head::HeadWeights,
+) -> Vec<f32> {
+    let branches = branch_shares(taxonomy, shares);
+    let top = head.probabilities(x, &branches);
+    let roots: HashMap<&str, usize> = top_level(taxonomy)
         .into_iter()
-        .filter(|(_, s)| *s >= options.threshold)
-        .take(options.top_k)
-        .map(|(i, s)| {
-            let l = &taxonomy.labels[i];
-            Topic {
-                id: l.id.clone(),
-                label: l
-                    .translations
-                    .get(language)
-                    .cloned()
-                    .unwrap_or_else(|| l.label.clone()),
-                score: (f64::from(s) * 10_000.0).round() / 10_000.0,
-                scheme: taxonomy.scheme.clone(),
-                path: taxonomy.hierarchical.then(|| l.path.clone()),
+        .enumerate()
+        .map(|(k, i)| (taxonomy.labels[i].id.as_str(), k))
+        .collect();
+    taxonomy
+        .labels
+        .iter()
+        .zip(shares)
+        .map(|(l, s)| {
+            let Some(&k) = l.path.first().and_then(|r| roots.get(r.as_str())) else {
+                return 0.0;
+            };
+            if l.path.len() <= 1 {
+                top[k]
+            } else if branches[k] > 0.0 {
+                top[k] * s / branches[k]
+            } else {
+                0.0
             }
         })
         .collect()
+}
+
+/// What the topic stage found for one article.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assigned {
+    /// Topics at or above the threshold, best first (ties: the label listed first), at most `top_k`.
+    pub topics: Vec<Topic>,
+    /// The best topic when none cleared the threshold (for `topics_reason`).
+    pub best_below: Option<Topic>,
+}
+
+/// Topics for one article from its labels' probabilities (`probabilities`).
+pub fn assign(
+    probabilities: &[f32],
+    taxonomy: &Taxonomy,
+    language: &str,
+    options: &TopicOptions,
+) -> Assigned {
+    let mut scored: Vec<(usize, f32)> = probabilities.iter().copied().enumerate().collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let topic = |(i, s): (usize, f32)| {
+        let l = &taxonomy.labels[i];
+        Topic {
+            id: l.id.clone(),
+            label: l
+                .translations
+                .get(language)
+                .cloned()
+                .unwrap_or_else(|| l.label.clone()),
+            score: (f64::from(s) * 10_000.0).round() / 10_000.0,
+            scheme: taxonomy.scheme.clone(),
+            path: taxonomy.hierarchical.then(|| l.path.clone()),
+        }
+    };
+    let topics: Vec<Topic> = scored
+        .iter()
+        .copied()
+        .filter(|(_, s)| *s >= options.threshold && *s > 0.0)
+        .take(options.top_k)
+        .map(topic)
+        .collect();
+    let best_below = if topics.is_empty() {
+        scored.first().copied().map(topic)
+    } else {
+        None
+    };
+    Assigned { topics, best_below }
 }
 
 #[cfg(test)]

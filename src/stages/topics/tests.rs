@@ -84,7 +84,7 @@ fn a_broad_subject_is_matched_by_what_it_covers() {
     let article = [0.2, 0.7, 0.68];
     let plain = LabelSpace::new(&t, text_vecs.clone(), &vec![None; n], 2.0, None);
     let top = |s: &LabelSpace| {
-        assign(&[(&article, 1.0)], &t, s, "en", &TopicOptions::default())[0]
+        t.labels[argmax(&vote_shares(&[(&article, 1.0)], s))]
             .id
             .clone()
     };
@@ -180,8 +180,12 @@ fn bad_taxonomies_name_the_line() {
         .contains("missing \"label\""));
 }
 
+fn argmax(v: &[f32]) -> usize {
+    (0..v.len()).fold(0, |b, i| if v[i] > v[b] { i } else { b })
+}
+
 #[test]
-fn assign_ranks_and_thresholds() {
+fn an_article_about_two_things_gives_both_a_share() {
     let (_d, p) = file(
         "t.json",
         r#"[{"id":"x","label":"X","description":"d"},{"id":"y","label":"Y"}]"#,
@@ -194,27 +198,56 @@ fn assign_ranks_and_thresholds() {
         2.0,
         None,
     );
-    // An article about two things: one sentence on each, and a title (half a sentence) on y.
-    // Both get their share; the mean of the sentences would sit between them, near neither.
+    // One sentence on each, and a title (half a sentence) on y. Both get their share; the mean
+    // of the sentences would sit between them, near neither.
     let parts: [(&[f32], f32); 4] = [
         (&[1.0, 0.0], 1.0),
         (&[0.0, 1.0], 1.0),
         (&[0.6, 0.8], 0.5),
         (&[0.0, 0.0], 1.0), // a text without a vector does not vote
     ];
+    let shares = vote_shares(&parts, &space);
+    assert!(
+        (shares[0] - 0.4).abs() < 1e-4 && (shares[1] - 0.6).abs() < 1e-4,
+        "{shares:?}"
+    );
+    assert_eq!(vote_shares(&[], &space), vec![0.0, 0.0]);
+    assert_eq!(t.label_texts()[0], "X: d");
+}
+
+#[test]
+fn topics_are_reported_from_the_threshold_up_and_otherwise_say_what_came_closest() {
+    let (_d, p) = file("t.txt", "Sport\nPolitics\nCulture\n");
+    let t = Taxonomy::from_file(&p).unwrap();
     let options = |threshold| TopicOptions {
         top_k: 2,
         threshold,
+        ..TopicOptions::default()
     };
-    let got = assign(&parts, &t, &space, "en", &options(0.0));
-    let ids: Vec<_> = got.iter().map(|g| g.id.as_str()).collect();
-    assert_eq!(ids, ["y", "x"]);
-    assert_eq!((got[0].score, got[1].score), (0.6, 0.4));
-    let got = assign(&parts, &t, &space, "en", &options(0.5));
-    assert_eq!(got.len(), 1);
-    assert_eq!(got[0].id, "y");
-    assert!(assign(&[], &t, &space, "en", &options(0.0)).is_empty());
-    assert_eq!(t.label_texts()[0], "X: d");
+    let got = assign(&[0.3, 0.9, 0.6], &t, "en", &options(0.5));
+    let ids: Vec<_> = got.topics.iter().map(|g| g.id.as_str()).collect();
+    assert_eq!(ids, ["Politics", "Culture"]);
+    assert_eq!(got.topics[0].score, 0.9);
+    assert!(got.best_below.is_none());
+    let got = assign(&[0.3, 0.4, 0.2], &t, "en", &options(0.5));
+    assert!(got.topics.is_empty());
+    assert_eq!(got.best_below.unwrap().id, "Politics");
+}
+
+#[test]
+fn zero_shot_probabilities_rise_with_the_share_and_are_calibrated() {
+    let (_d, p) = file("t.txt", "A\nB\n");
+    let t = Taxonomy::from_file(&p).unwrap();
+    let head = head::HeadWeights::zero_shot(2, 3, head::ZERO_SHOT_PLATT);
+    let x = [0.0, 0.0, 1.0];
+    let p = probabilities(&t, &[0.9, 0.1], &x, &head);
+    assert!(p[0] > p[1], "{p:?}");
+    assert!(p.iter().all(|p| (0.0..=1.0).contains(p)));
+    // A head's weights over the article vector move a subject's probability.
+    let mut trained = head.clone();
+    trained.w[3 + 2] = 5.0;
+    let q = probabilities(&t, &[0.9, 0.1], &x, &trained);
+    assert!(q[1] > p[1] && q[0] == p[0], "{q:?}");
 }
 
 #[test]
@@ -237,18 +270,21 @@ fn a_narrow_label_wins_only_inside_a_branch_that_fits() {
     article[lifestyle] = 0.1;
     article[leisure] = 0.62;
     let space = LabelSpace::new(&t, text_vecs, &vec![None; n], 2.0, Some(&article));
-    let got = assign(
-        &[(&article, 1.0)],
-        &t,
-        &space,
-        "en",
-        &TopicOptions::default(),
-    );
-    assert_eq!(got[0].id, "medtop:20001325", "{got:?}");
-    assert_eq!(got[0].path.as_ref().unwrap()[0], "medtop:15000000");
+    let shares = vote_shares(&[(&article, 1.0)], &space);
     // Path means 0.55 against sport's 0.50: five temperatures apart, nearly the whole vote.
-    assert!(got[0].score > 0.99, "{got:?}");
-    assert_eq!(got[1].id, "medtop:15000000");
+    assert_eq!(argmax(&shares), officiating);
+    assert!(shares[officiating] > 0.99, "{shares:?}");
+    // The branch decides first, and the broader subject is at least as likely as the narrower.
+    let roots = top_level(&t);
+    assert_eq!(roots.len(), 17);
+    let branches = branch_shares(&t, &shares);
+    assert_eq!(t.labels[roots[argmax(&branches)]].id, "medtop:15000000");
+    let head = head::HeadWeights::zero_shot(17, n, head::ZERO_SHOT_PLATT);
+    let p = probabilities(&t, &shares, &article, &head);
+    assert!(
+        p[sport] >= p[officiating] && p[officiating] > p[leisure],
+        "{p:?}"
+    );
 }
 
 #[test]
@@ -262,7 +298,7 @@ fn a_label_near_all_text_is_corrected_in_a_flat_vocabulary() {
     let labels = vec![vec![0.8, 0.0, 0.6], vec![0.0, 0.2, 0.98]];
     let plain = LabelSpace::new(&t, labels.clone(), &[None, None], 2.0, None);
     let top = |s: &LabelSpace| {
-        assign(&[(&article, 1.0)], &t, s, "en", &TopicOptions::default())[0]
+        t.labels[argmax(&vote_shares(&[(&article, 1.0)], s))]
             .id
             .clone()
     };
@@ -278,4 +314,16 @@ fn a_label_near_all_text_is_corrected_in_a_flat_vocabulary() {
         Some(&reference),
     );
     assert_eq!(top(&learnt), "Sport");
+}
+
+#[test]
+fn a_vocabulary_written_as_json_lines_reads_back_the_same() {
+    let (_d, p) = file(
+        "site.json",
+        r#"[{"id":"s","label":"Sport","description":"football, tennis","examples":["A match."]},{"id":"p","label":"Polityka"}]"#,
+    );
+    let t = Taxonomy::from_file(&p).unwrap();
+    let back = Taxonomy::parse(Path::new("site.jsonl"), t.scheme.clone(), &t.to_jsonl()).unwrap();
+    assert_eq!(back.labels, t.labels);
+    assert_eq!(back.hash(), t.hash());
 }

@@ -1,0 +1,450 @@
+//! Calibrated topic probabilities: a topic head turns an article's vote shares (`vote_shares`) and
+//! its vector into one probability per subject that the subject applies.
+//!
+//! A head is a linear layer over the article vector plus the zero-shot evidence, per embedder:
+//! `logit = prior · ln(share + SHARE_FLOOR) + w · x + b`, then Platt scaling,
+//! `p = sigmoid(a · logit + c)`. Without training (`w = 0`, `b = 0`, `prior = 1`) it is the
+//! zero-shot method with calibrated scores; `lede learn` (see `learn`) fits `w`, `b` and `prior` on
+//! tagged articles and `a`, `c` on their held-out predictions. Each subject gets its own
+//! probability (multi-label): an article can be about two things, or about none of them.
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Added to a vote share before its logarithm: shares run from about 1e-6 to 1, and a share
+/// below this is no evidence at all.
+pub const SHARE_FLOOR: f32 = 1e-3;
+
+/// Platt scaling of the zero-shot evidence, `p = sigmoid(a · ln(share + SHARE_FLOOR) + c)`, for a
+/// vocabulary without a trained head. Fitted on the topic sets' dev halves with the set's own
+/// class names and checked across sets (benches/calibrate_topics.py prints them).
+pub const ZERO_SHOT_PLATT: Platt = Platt { a: 1.0, c: 0.0 };
+
+/// `p = sigmoid(a · logit + c)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Platt {
+    /// Slope.
+    pub a: f32,
+    /// Offset.
+    pub c: f32,
+}
+
+impl Platt {
+    /// The probability of a logit.
+    pub fn probability(&self, logit: f32) -> f32 {
+        sigmoid(self.a * logit + self.c)
+    }
+}
+
+pub(crate) fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// One embedder's head: weights over its vectors for every subject of the head's vocabulary level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeadWeights {
+    /// Length of the embedder's vectors.
+    pub dim: usize,
+    /// `labels × dim`, row-major: each subject's weights over the article vector.
+    pub w: Vec<f32>,
+    /// Each subject's bias.
+    pub b: Vec<f32>,
+    /// Weight of the zero-shot evidence, `ln(share + SHARE_FLOOR)`.
+    pub prior: f32,
+    /// Calibration of the logits.
+    pub platt: Platt,
+}
+
+impl HeadWeights {
+    /// The untrained head: the zero-shot evidence alone, calibrated by `platt`.
+    pub fn zero_shot(labels: usize, dim: usize, platt: Platt) -> HeadWeights {
+        HeadWeights {
+            dim,
+            w: vec![0.0; labels * dim],
+            b: vec![0.0; labels],
+            prior: 1.0,
+            platt,
+        }
+    }
+
+    /// Uncalibrated scores: `x` is the article vector, `shares` each subject's vote share.
+    pub fn logits(&self, x: &[f32], shares: &[f32]) -> Vec<f32> {
+        shares
+            .iter()
+            .enumerate()
+            .map(|(l, s)| {
+                let row = &self.w[l * self.dim..(l + 1) * self.dim];
+                let wx: f32 = row.iter().zip(x).map(|(w, x)| w * x).sum();
+                self.prior * (s + SHARE_FLOOR).ln() + wx + self.b[l]
+            })
+            .collect()
+    }
+
+    /// Each subject's calibrated probability.
+    pub fn probabilities(&self, x: &[f32], shares: &[f32]) -> Vec<f32> {
+        self.logits(x, shares)
+            .into_iter()
+            .map(|z| self.platt.probability(z))
+            .collect()
+    }
+}
+
+/// Format of a topic model folder; a folder of another format is refused.
+pub const MODEL_FORMAT: &str = "lede-topic-model/1";
+
+/// The file in a topic model folder that describes it.
+pub const MODEL_FILE: &str = "model.json";
+
+/// What `model.json` says: everything needed to use the weights, and to refuse them where they
+/// do not fit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelCard {
+    /// [`MODEL_FORMAT`].
+    pub format: String,
+    /// The lede version that trained it.
+    pub lede: String,
+    /// The method revision of the features it was trained on (`run::pipeline::METHOD_REVISION`).
+    pub method_revision: u32,
+    /// The vocabulary's scheme (`iptc-mediatopic` or a site's file name).
+    pub scheme: String,
+    /// `Taxonomy::hash` of the vocabulary it was trained for.
+    pub vocabulary_hash: String,
+    /// The vocabulary as JSON lines, in the folder (absent for IPTC, which lede ships).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vocabulary_file: Option<String>,
+    /// `--topic-depth` of the vocabulary (IPTC).
+    pub depth: usize,
+    /// The subjects the head scores, in weight order (the vocabulary's top level).
+    pub labels: Vec<String>,
+    /// One head per embedder id (`name@sha256:…`).
+    pub embedders: BTreeMap<String, EmbedderHead>,
+    /// The training options.
+    pub options: serde_json::Value,
+    /// Tagged articles trained on, and their fingerprint.
+    pub training: serde_json::Value,
+    /// SHA-256 of every other file in the folder.
+    pub files: BTreeMap<String, String>,
+}
+
+/// One embedder's head in `model.json`; its weights live in `weights`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EmbedderHead {
+    /// The weights file: `labels × dim` little-endian f32, then `labels` biases.
+    pub weights: String,
+    /// Length of the embedder's vectors.
+    pub dim: usize,
+    /// Weight of the zero-shot evidence.
+    pub prior: f32,
+    /// Calibration of the logits.
+    pub platt: Platt,
+}
+
+/// A trained topic head, loaded from its folder.
+#[derive(Debug, Clone)]
+pub struct TopicModel {
+    /// Where it was loaded from.
+    pub dir: PathBuf,
+    /// `model.json`.
+    pub card: ModelCard,
+    /// `<folder name>@sha256:<first 12 hex of model.json>`: named in provenance, part of the config
+    /// fingerprint, so a retrained model re-enriches what it changes.
+    pub id: String,
+    /// Weights per embedder id.
+    pub heads: BTreeMap<String, HeadWeights>,
+    /// The text of the site vocabulary kept in the folder (`card.vocabulary_file`).
+    pub vocabulary: Option<String>,
+    /// Shipped inside lede: used for the embedders it has heads for, zero-shot for others
+    /// (a folder the user names must fit every embedder of the run).
+    pub built_in: bool,
+}
+
+/// The files of the shipped IPTC head (empty before it was first trained).
+const SHIPPED_IPTC: &[(&str, &[u8])] = &[];
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn bad_model(dir: &Path, reason: impl std::fmt::Display) -> Error {
+    Error::Config(format!("topic model {}: {reason}", dir.display()))
+}
+
+impl TopicModel {
+    /// Loads a model folder, checking its format, method revision and every file's checksum.
+    pub fn load(dir: &Path) -> Result<TopicModel> {
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "topic-model".into());
+        Self::from_files(dir, &name, &|file: &str| {
+            let path = dir.join(file);
+            std::fs::read(&path).map_err(|e| Error::io(&path, e))
+        })
+    }
+
+    /// The IPTC top-level head shipped inside lede (`models/iptc/iptc-top`, trained by
+    /// `scripts/train-iptc-head` on labelled news other than the topic benchmarks).
+    pub fn shipped_iptc() -> Option<TopicModel> {
+        let files: &[(&str, &[u8])] = SHIPPED_IPTC;
+        if files.is_empty() {
+            return None;
+        }
+        let read = |file: &str| {
+            files
+                .iter()
+                .find(|(n, _)| *n == file)
+                .map(|(_, b)| b.to_vec())
+                .ok_or_else(|| Error::Config(format!("built-in IPTC head has no {file}")))
+        };
+        let mut model = Self::from_files(Path::new("models/iptc/iptc-top"), "iptc-top", &read)
+            .expect("the shipped IPTC head loads (checked by tests)");
+        model.built_in = true;
+        Some(model)
+    }
+
+    fn from_files(
+        dir: &Path,
+        name: &str,
+        read: &dyn Fn(&str) -> Result<Vec<u8>>,
+    ) -> Result<TopicModel> {
+        let bytes = read(MODEL_FILE)?;
+        let card: ModelCard = serde_json::from_slice(&bytes)
+            .map_err(|e| bad_model(dir, format!("{MODEL_FILE} is not a topic model card: {e}")))?;
+        if card.format != MODEL_FORMAT {
+            return Err(bad_model(
+                dir,
+                format!(
+                    "format {:?}, this lede reads {MODEL_FORMAT:?}; retrain it with `lede learn`",
+                    card.format
+                ),
+            ));
+        }
+        if card.method_revision != crate::run::pipeline::METHOD_REVISION {
+            return Err(bad_model(
+                dir,
+                format!(
+                    "trained by lede {} on features of method revision {}, this lede computes revision {}; retrain it with `lede learn`",
+                    card.lede,
+                    card.method_revision,
+                    crate::run::pipeline::METHOD_REVISION
+                ),
+            ));
+        }
+        let mut data = BTreeMap::new();
+        for (file, sum) in &card.files {
+            let bytes = read(file)?;
+            if &sha256_hex(&bytes) != sum {
+                return Err(bad_model(
+                    dir,
+                    format!(
+                        "{file} does not match its checksum in {MODEL_FILE} (damaged or edited)"
+                    ),
+                ));
+            }
+            data.insert(file.clone(), bytes);
+        }
+        let n = card.labels.len();
+        let mut heads = BTreeMap::new();
+        for (embedder, h) in &card.embedders {
+            let Some(bytes) = data.get(&h.weights) else {
+                return Err(bad_model(dir, format!("{} has no checksum", h.weights)));
+            };
+            if bytes.len() != 4 * (n * h.dim + n) {
+                return Err(bad_model(
+                    dir,
+                    format!(
+                        "{} holds {} bytes, expected {} for {n} labels of dimension {}",
+                        h.weights,
+                        bytes.len(),
+                        4 * (n * h.dim + n),
+                        h.dim
+                    ),
+                ));
+            }
+            let floats: Vec<f32> = bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
+            let (w, b) = floats.split_at(n * h.dim);
+            heads.insert(
+                embedder.clone(),
+                HeadWeights {
+                    dim: h.dim,
+                    w: w.to_vec(),
+                    b: b.to_vec(),
+                    prior: h.prior,
+                    platt: h.platt,
+                },
+            );
+        }
+        Ok(TopicModel {
+            dir: dir.to_path_buf(),
+            id: format!("{name}@sha256:{}", &sha256_hex(&bytes)[..12]),
+            heads,
+            vocabulary: card
+                .vocabulary_file
+                .as_ref()
+                .and_then(|f| data.get(f))
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
+            card,
+            built_in: false,
+        })
+    }
+
+    /// The vocabulary the model was trained for: IPTC at its depth, or the site's vocabulary kept
+    /// in the folder.
+    pub fn taxonomy(&self) -> Result<super::Taxonomy> {
+        match (&self.card.vocabulary_file, &self.vocabulary) {
+            (Some(file), Some(text)) => {
+                super::Taxonomy::parse(&self.dir.join(file), self.card.scheme.clone(), text)
+            }
+            (Some(file), None) => Err(bad_model(&self.dir, format!("{file} is missing"))),
+            _ => Ok(super::Taxonomy::iptc(self.card.depth)),
+        }
+    }
+
+    /// Writes a model folder: into a temporary sibling first, renamed into place when complete,
+    /// so a failed or interrupted run leaves no half-written model. `files` are the folder's
+    /// other files (name, bytes); the weights files are written from `heads`.
+    pub fn write(
+        dir: &Path,
+        mut card: ModelCard,
+        heads: &BTreeMap<String, HeadWeights>,
+        files: Vec<(String, Vec<u8>)>,
+    ) -> Result<()> {
+        let parent = dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        let name = dir
+            .file_name()
+            .ok_or_else(|| bad_model(dir, "needs a folder name"))?
+            .to_string_lossy();
+        let tmp = parent.join(format!(".{name}.tmp{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let mut all = files;
+        card.embedders.clear();
+        for (i, (embedder, h)) in heads.iter().enumerate() {
+            let file = format!("weights-{i}.bin");
+            let mut bytes = Vec::with_capacity(4 * (h.w.len() + h.b.len()));
+            for x in h.w.iter().chain(&h.b) {
+                bytes.extend_from_slice(&x.to_le_bytes());
+            }
+            all.push((file.clone(), bytes));
+            card.embedders.insert(
+                embedder.clone(),
+                EmbedderHead {
+                    weights: file,
+                    dim: h.dim,
+                    prior: h.prior,
+                    platt: h.platt,
+                },
+            );
+        }
+        card.files = all
+            .iter()
+            .map(|(n, b)| (n.clone(), sha256_hex(b)))
+            .collect();
+        for (n, b) in &all {
+            let path = tmp.join(n);
+            std::fs::write(&path, b).map_err(|e| Error::io(&path, e))?;
+        }
+        let mut json = serde_json::to_vec_pretty(&card).expect("model card serialises");
+        json.push(b'\n');
+        let path = tmp.join(MODEL_FILE);
+        std::fs::write(&path, json).map_err(|e| Error::io(&path, e))?;
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        std::fs::rename(&tmp, dir).map_err(|e| Error::io(dir, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card() -> ModelCard {
+        ModelCard {
+            format: MODEL_FORMAT.into(),
+            lede: "test".into(),
+            method_revision: crate::run::pipeline::METHOD_REVISION,
+            scheme: "site".into(),
+            vocabulary_hash: "sha256:x".into(),
+            vocabulary_file: Some("site.jsonl".into()),
+            depth: 1,
+            labels: vec!["a".into(), "b".into()],
+            embedders: BTreeMap::new(),
+            options: serde_json::json!({}),
+            training: serde_json::json!({}),
+            files: BTreeMap::new(),
+        }
+    }
+
+    fn heads() -> BTreeMap<String, HeadWeights> {
+        let mut h = HeadWeights::zero_shot(2, 3, Platt { a: 2.0, c: -1.0 });
+        h.w[4] = 0.5;
+        h.b[1] = -0.25;
+        BTreeMap::from([("e5@sha256:abc".to_string(), h)])
+    }
+
+    #[test]
+    fn a_model_folder_reads_back_what_was_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site-topics");
+        let vocab = b"{\"id\":\"a\",\"label\":\"A\"}\n{\"id\":\"b\",\"label\":\"B\"}\n".to_vec();
+        TopicModel::write(
+            &path,
+            card(),
+            &heads(),
+            vec![("site.jsonl".into(), vocab.clone())],
+        )
+        .unwrap();
+        let m = TopicModel::load(&path).unwrap();
+        assert_eq!(m.heads, heads());
+        assert!(m.id.starts_with("site-topics@sha256:"));
+        assert_eq!(m.taxonomy().unwrap().labels.len(), 2);
+        // Written again from the same inputs: the same bytes, the same id.
+        TopicModel::write(&path, card(), &heads(), vec![("site.jsonl".into(), vocab)]).unwrap();
+        assert_eq!(TopicModel::load(&path).unwrap().id, m.id);
+        // No temporary folder is left beside it.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_damaged_or_foreign_model_folder_is_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m");
+        TopicModel::write(
+            &path,
+            card(),
+            &heads(),
+            vec![("site.jsonl".into(), b"{}".to_vec())],
+        )
+        .unwrap();
+        let mut bytes = std::fs::read(path.join("weights-0.bin")).unwrap();
+        bytes[0] ^= 1;
+        std::fs::write(path.join("weights-0.bin"), &bytes).unwrap();
+        let e = TopicModel::load(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("weights-0.bin does not match its checksum"),
+            "{e}"
+        );
+        let mut old = card();
+        old.method_revision = 1;
+        TopicModel::write(&path, old, &heads(), Vec::new()).unwrap();
+        let e = TopicModel::load(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("method revision 1") && e.contains("retrain"),
+            "{e}"
+        );
+        let e = TopicModel::load(&dir.path().join("none"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("model.json"), "{e}");
+    }
+}
