@@ -17,6 +17,10 @@ pub mod learn;
 /// The IPTC Media Topics vocabulary shipped in `models/iptc/` (CC BY 4.0, see its README).
 pub const IPTC_JSONL: &str = include_str!("../../../models/iptc/iptc-mediatopics.jsonl");
 
+/// Polish labels of IPTC's top two levels, written for lede (IPTC has none): a Polish site sees
+/// Polish tags.
+pub const IPTC_POLISH_JSONL: &str = include_str!("../../../models/iptc/labels-pl.jsonl");
+
 /// One label of a vocabulary: what a topic can be, and the texts it is embedded from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Label {
@@ -92,6 +96,17 @@ impl Taxonomy {
                 serde_json::from_str(l).expect("shipped IPTC vocabulary parses (checked by tests)")
             })
             .collect();
+        let polish: HashMap<String, String> = IPTC_POLISH_JSONL
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).expect("shipped Polish labels parse");
+                (
+                    v["id"].as_str().unwrap_or_default().to_string(),
+                    v["pl"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
         let parents: BTreeMap<&str, Option<&str>> = concepts
             .iter()
             .map(|c| (c.id.as_str(), c.parent.as_deref()))
@@ -130,6 +145,9 @@ impl Taxonomy {
                         _ => continue,
                     };
                     translations.insert(code.to_string(), text.clone());
+                }
+                if let Some(pl) = polish.get(c.id.as_str()) {
+                    translations.insert("pl".into(), pl.clone());
                 }
                 Label {
                     id: c.id.clone(),
