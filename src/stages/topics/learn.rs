@@ -1,5 +1,6 @@
 //! Training a topic head (`head::HeadWeights`) on articles tagged by hand, with tch autograd on the
-//! CPU: the weights over the article vector, each subject's bias and the weight of the zero-shot
+//! CPU: the weights over the article vector (a free part, and the subject's centroid, the mean of
+//! its articles, at one shared weight), each subject's bias and the weight of the zero-shot
 //! evidence, by multi-label logistic loss (each subject its own probability) with an L2 penalty
 //! chosen by cross-validation; then Platt scaling fitted on the held-out predictions, so scores
 //! are probabilities on articles the head has not seen.
@@ -158,34 +159,46 @@ fn fit_weights(
     options: &LearnOptions,
 ) -> HeadWeights {
     let t = tensors(train, labels, dim);
+    // Each label's centroid: the normalised mean vector of its training articles (zero for a
+    // label without any), `dim × labels`.
+    let sums = t.x.transpose(0, 1).matmul(&t.y);
+    let centroids = &sums / sums.norm_scalaropt_dim(2, [0], true).clamp_min(1e-6);
     let vs = nn::VarStore::new(Device::Cpu);
     let root = vs.root();
     let w = root.zeros("w", &[dim as i64, labels as i64]);
     let b = root.zeros("b", &[labels as i64]);
     let prior = root.ones("prior", &[1]);
+    let proto = root.zeros("proto", &[1]);
     let mut opt = nn::Adam::default()
         .build(&vs, options.learning_rate)
         .expect("Adam over a fresh VarStore");
     for _ in 0..options.epochs {
-        let logits = &t.prior * &prior + t.x.matmul(&w) + &b;
-        // Summed over subjects, averaged over articles.
+        let weights = &w + &centroids * &proto;
+        let logits = &t.prior * &prior + t.x.matmul(&weights) + &b;
+        // Summed over subjects, averaged over articles. The penalty holds back the free weights,
+        // not the centroid term: one shared weight on "how near the label's own articles", which
+        // a handful of examples can already fit.
         let loss =
             logits.binary_cross_entropy_with_logits::<Tensor>(&t.y, None, None, Reduction::Mean)
                 * labels as f64
                 + w.pow_tensor_scalar(2).sum(Kind::Float) * l2;
         opt.backward_step(&loss);
     }
-    // Stored label-major: each subject's row of weights.
+    let weights = tch::no_grad(|| &w + &centroids * &proto);
+    // Stored label-major: each subject's row of weights (the centroid term folded in).
     HeadWeights {
         dim,
-        w: to_vec(&w.transpose(0, 1).contiguous()),
+        w: to_vec(&weights.transpose(0, 1).contiguous()),
         b: to_vec(&b),
         prior: to_vec(&prior)[0],
         platt: Platt { a: 1.0, c: 0.0 },
     }
 }
 
-/// Platt scaling fitted to (logit, applies) pairs by logistic loss.
+/// Platt scaling fitted to (logit, applies) pairs by logistic loss. The slope is kept positive
+/// (`a = exp(α)`): a higher logit never means a lower probability, even where a few held-out
+/// predictions happen to run backwards (a handful of tagged articles); the fit then flattens
+/// towards the base rate instead of inverting the ranking.
 pub fn fit_platt(pairs: &[(f32, bool)]) -> Platt {
     if pairs.is_empty() {
         return Platt { a: 1.0, c: 0.0 };
@@ -195,13 +208,13 @@ pub fn fit_platt(pairs: &[(f32, bool)]) -> Platt {
     let z = Tensor::from_slice(&z);
     let y = Tensor::from_slice(&y);
     let vs = nn::VarStore::new(Device::Cpu);
-    let a = vs.root().ones("a", &[1]);
+    let log_a = vs.root().zeros("log_a", &[1]);
     let c = vs.root().zeros("c", &[1]);
     let mut opt = nn::Adam::default()
         .build(&vs, 0.05)
         .expect("Adam over a fresh VarStore");
     for _ in 0..500 {
-        let loss = (&z * &a + &c).binary_cross_entropy_with_logits::<Tensor>(
+        let loss = (&z * log_a.exp() + &c).binary_cross_entropy_with_logits::<Tensor>(
             &y,
             None,
             None,
@@ -210,7 +223,7 @@ pub fn fit_platt(pairs: &[(f32, bool)]) -> Platt {
         opt.backward_step(&loss);
     }
     Platt {
-        a: to_vec(&a)[0],
+        a: to_vec(&log_a.exp())[0],
         c: to_vec(&c)[0],
     }
 }
@@ -478,6 +491,17 @@ mod tests {
         let b = train(&toy(30), &ids, 3, &LearnOptions::default());
         assert_eq!(a.head, b.head);
         assert_eq!(a.metrics, b.metrics);
+    }
+
+    #[test]
+    fn platt_scaling_never_turns_the_ranking_around() {
+        // Held-out logits that run backwards (higher logit, wrong): the slope stays positive.
+        let pairs: Vec<(f32, bool)> = (0..40).map(|i| (i as f32 / 10.0, i < 20)).collect();
+        let p = fit_platt(&pairs);
+        assert!(
+            p.a > 0.0 && p.probability(4.0) >= p.probability(0.0),
+            "{p:?}"
+        );
     }
 
     #[test]
