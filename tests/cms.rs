@@ -43,6 +43,8 @@ fn stdout_lines(out: &Output) -> Vec<String> {
         .collect()
 }
 
+// The write-back tests below give every topic, however unlikely (`--topic-threshold 0`): they are
+// about what lands in the CMS and what editors keep, not about which subjects clear the default 0.5.
 #[test]
 fn markdown_front_matter_is_enriched_in_place_and_editors_values_win() {
     let site = tempfile::tempdir().unwrap();
@@ -52,7 +54,11 @@ fn markdown_front_matter_is_enriched_in_place_and_editors_values_win() {
     let (en_before, pl_before) = (read(&en), read(&pl));
 
     // Nothing enriched yet: --check lists both files and exits 1, writing nothing.
-    let out = lede_in(site.path(), &["enrich", "content", "--check"], "");
+    let out = lede_in(
+        site.path(),
+        &["enrich", "--topic-threshold", "0", "content", "--check"],
+        "",
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(
         stdout_lines(&out),
@@ -60,7 +66,11 @@ fn markdown_front_matter_is_enriched_in_place_and_editors_values_win() {
     );
     assert_eq!(read(&en), en_before);
 
-    let out = lede_in(site.path(), &["enrich", "content", "--in-place"], "");
+    let out = lede_in(
+        site.path(),
+        &["enrich", "--topic-threshold", "0", "content", "--in-place"],
+        "",
+    );
     assert_success(&out);
     assert!(stderr(&out).contains("content/en/library.md: kept the editor's description"));
     let (en_after, pl_after) = (read(&en), read(&pl));
@@ -81,7 +91,11 @@ fn markdown_front_matter_is_enriched_in_place_and_editors_values_win() {
 
     // Current now: a second run and --check change nothing.
     let mtime = fs::metadata(&en).unwrap().modified().unwrap();
-    let out = lede_in(site.path(), &["enrich", "content", "--in-place"], "");
+    let out = lede_in(
+        site.path(),
+        &["enrich", "--topic-threshold", "0", "content", "--in-place"],
+        "",
+    );
     assert_success(&out);
     assert!(
         stderr(&out).contains("0 enriched, 2 unchanged"),
@@ -89,7 +103,11 @@ fn markdown_front_matter_is_enriched_in_place_and_editors_values_win() {
         stderr(&out)
     );
     assert_eq!(fs::metadata(&en).unwrap().modified().unwrap(), mtime);
-    let out = lede_in(site.path(), &["enrich", "content", "--check"], "");
+    let out = lede_in(
+        site.path(),
+        &["enrich", "--topic-threshold", "0", "content", "--check"],
+        "",
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
 
@@ -101,9 +119,17 @@ fn markdown_front_matter_is_enriched_in_place_and_editors_values_win() {
         1,
     );
     fs::write(&pl, &edited).unwrap();
-    let out = lede_in(site.path(), &["enrich", "content", "--check"], "");
+    let out = lede_in(
+        site.path(),
+        &["enrich", "--topic-threshold", "0", "content", "--check"],
+        "",
+    );
     assert_eq!(stdout_lines(&out), ["content/pl/tramwaje.md"]);
-    let out = lede_in(site.path(), &["enrich", "content", "--in-place"], "");
+    let out = lede_in(
+        site.path(),
+        &["enrich", "--topic-threshold", "0", "content", "--in-place"],
+        "",
+    );
     assert_success(&out);
     let pl_now = read(&pl);
     assert!(pl_now.contains("\ntags = [\"transport\"]\n") && pl_now.contains("\nlang = \"pl\"\n"));
@@ -116,7 +142,14 @@ fn markdown_front_matter_is_enriched_in_place_and_editors_values_win() {
     // --overwrite replaces the editors' values.
     let out = lede_in(
         site.path(),
-        &["enrich", "content", "--in-place", "--overwrite"],
+        &[
+            "enrich",
+            "--topic-threshold",
+            "0",
+            "content",
+            "--in-place",
+            "--overwrite",
+        ],
         "",
     );
     assert_success(&out);
@@ -328,7 +361,15 @@ fn json_ld_output_is_a_news_article_per_record() {
     copy_site(site.path());
     let out = lede_in(
         site.path(),
-        &["enrich", "content", "--format", "jsonld", "--no-keywords"],
+        &[
+            "enrich",
+            "--topic-threshold",
+            "0",
+            "content",
+            "--format",
+            "jsonld",
+            "--no-keywords",
+        ],
         "",
     );
     assert_success(&out);
@@ -371,6 +412,8 @@ fn wordpress_export_gets_excerpts_and_tags_where_editors_left_none() {
         dir.path(),
         &[
             "enrich",
+            "--topic-threshold",
+            "0",
             "export.xml",
             "-o",
             "enriched.xml",
@@ -382,7 +425,14 @@ fn wordpress_export_gets_excerpts_and_tags_where_editors_left_none() {
     assert_eq!(read(&export), original);
     let out = lede_in(
         dir.path(),
-        &["enrich", "export.xml", "--in-place", "--no-keywords"],
+        &[
+            "enrich",
+            "--topic-threshold",
+            "0",
+            "export.xml",
+            "--in-place",
+            "--no-keywords",
+        ],
         "",
     );
     assert_success(&out);
@@ -396,6 +446,8 @@ fn wordpress_export_gets_excerpts_and_tags_where_editors_left_none() {
         dir.path(),
         &[
             "enrich",
+            "--topic-threshold",
+            "0",
             "export.xml",
             "--no-summary",
             "--no-keywords",
@@ -434,7 +486,14 @@ fn wordpress_export_gets_excerpts_and_tags_where_editors_left_none() {
     // A second run finds nothing left to fill.
     let out = lede_in(
         dir.path(),
-        &["enrich", "export.xml", "--in-place", "--no-keywords"],
+        &[
+            "enrich",
+            "--topic-threshold",
+            "0",
+            "export.xml",
+            "--in-place",
+            "--no-keywords",
+        ],
         "",
     );
     assert_success(&out);

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Topics with a site's own vocabulary, however the site words it: zero-shot accuracy of the first topic
+and the calibration of its score, for three wordings of the same classes side by side: bare names as a
+site's tag list has them ("Sport", "Biznes"), one short phrase per class, and the facet lists of
+benches/eval_topics.py. The bare names and phrases were written for this script without looking at
+scores; none of them is tuned.
+
+    python3 benches/eval_topic_wordings.py [--eval-dir ../shared/eval] [--lede target/release/lede]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from eval_topics import CLASSES, ROOT, run, topic_stats  # noqa: E402
+
+# Bare names: the class as a site's tag list would have it.
+BARE = {
+    "bbc_news_topics": {"business": "Business", "entertainment": "Entertainment", "politics": "Politics",
+                        "sport": "Sport", "tech": "Technology"},
+    "agnews_test_sample": {"World": "World", "Sports": "Sports", "Business": "Business", "Sci/Tech": "Sci/Tech"},
+    "gnad10k_de_test_sample": {"Wirtschaft": "Wirtschaft", "International": "International",
+                               "Panorama": "Panorama", "Inland": "Inland", "Wissenschaft": "Wissenschaft",
+                               "Sport": "Sport", "Kultur": "Kultur", "Web": "Web", "Etat": "Etat"},
+    "polsatnews_pl_topics": {"Świat": "Świat", "Technologie": "Technologie", "Sport": "Sport",
+                             "Biznes": "Biznes", "Polska": "Polska", "Moto": "Moto"},
+}
+
+# One short phrase per class.
+PHRASE = {
+    "bbc_news_topics": {"business": "business and the economy", "entertainment": "film, music and celebrities",
+                        "politics": "UK politics and government", "sport": "sport and athletes",
+                        "tech": "technology and gadgets"},
+    "agnews_test_sample": {"World": "news from around the world", "Sports": "sports results and athletes",
+                           "Business": "companies and markets", "Sci/Tech": "science and technology news"},
+    "gnad10k_de_test_sample": {"Wirtschaft": "Wirtschaft und Unternehmen", "International": "Nachrichten aus dem Ausland",
+                               "Panorama": "Vermischtes und Chronik", "Inland": "österreichische Innenpolitik",
+                               "Wissenschaft": "Forschung und Wissenschaft", "Sport": "Sport und Sportler",
+                               "Kultur": "Kunst und Kultur", "Web": "Internet und digitale Welt",
+                               "Etat": "Medien und Fernsehen"},
+    "polsatnews_pl_topics": {"Świat": "wiadomości ze świata", "Technologie": "nowe technologie i nauka",
+                             "Sport": "sport i sportowcy", "Biznes": "gospodarka i finanse",
+                             "Polska": "wiadomości z kraju", "Moto": "samochody i motoryzacja"},
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--eval-dir", default=os.path.join(ROOT, "..", "shared", "eval"))
+    ap.add_argument("--lede", default=os.path.join(ROOT, "target", "release", "lede"))
+    args, extra = ap.parse_known_args()
+    print("Each cell: first topic right % / ECE of its score / right % among topics scored >= 0.8 (how many) "
+          "/ % of articles with a topic >= 0.5.\n")
+    print("| set | n | bare names | one short phrase | facet lists (eval_topics.py) |")
+    print("|---|---|---|---|---|")
+    for name in CLASSES:
+        path = os.path.join(args.eval_dir, name + ".jsonl")
+        records = [json.loads(l) for l in open(path, encoding="utf-8")]
+        gold = {r["id"]: r["gold_category"] for r in records}
+        cells = []
+        for wording in (BARE[name], PHRASE[name], None):
+            with tempfile.TemporaryDirectory() as tmp:
+                tax = os.path.join(tmp, name + ".jsonl")
+                with open(tax, "w", encoding="utf-8") as f:
+                    for k, v in CLASSES[name].items():
+                        if wording is None:
+                            row = {"id": k, "label": k, "description": v}
+                        else:
+                            row = {"id": k, "label": wording[k]}
+                        f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                out = run([args.lede, "enrich", path, "--no-summary", "--no-keywords", "--quiet", "--taxonomy", tax,
+                           "--topics", "3", "--topic-threshold", "0", "--text-field", "text"] + extra)
+            s = topic_stats(out, lambda o, t: t["id"] == gold[o["id"]])
+            cells.append(f"{s['acc']:.1f} / {s['ece']:.3f} / {s['p80']:.1f} ({s['n80']}) / {s['covered']:.0f}")
+        print(f"| {name} | {len(records)} | " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
