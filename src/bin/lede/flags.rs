@@ -168,6 +168,25 @@ pub struct LearnArgs {
     pub quiet: bool,
 }
 
+/// `--models-dir` and `--embedder-for LANG=MODEL`: where models are found and which serves a
+/// language; shared by `enrich` and `learn`, whose models must match.
+fn with_models(
+    mut builder: PipelineBuilder,
+    models_dir: Option<&Path>,
+    embedder_for: &[String],
+) -> anyhow::Result<PipelineBuilder> {
+    if let Some(dir) = models_dir {
+        builder = builder.models_dir(dir);
+    }
+    for spec in embedder_for {
+        let (lang, name) = spec
+            .split_once('=')
+            .with_context(|| format!("--embedder-for {spec}: expected LANG=MODEL"))?;
+        builder = builder.embedder_for(lang, name.trim());
+    }
+    Ok(builder)
+}
+
 impl LearnArgs {
     /// The pipeline whose article vectors and vote shares the head learns from: the topic stage
     /// only, with the vocabulary and embedders that `enrich` will use.
@@ -180,7 +199,7 @@ impl LearnArgs {
             Some(path) => Taxonomy::from_file(path)?,
             None => Taxonomy::iptc(self.topic_depth),
         };
-        let mut builder = lede::Pipeline::builder()
+        let builder = lede::Pipeline::builder()
             .embedder(self.embedder.clone())
             .precision(self.precision)
             .fields(self.fields.field_map())
@@ -192,16 +211,7 @@ impl LearnArgs {
                 example_weight: 1.0,
                 model: None,
             }));
-        if let Some(dir) = models_dir {
-            builder = builder.models_dir(dir);
-        }
-        for spec in &self.embedder_for {
-            let (lang, name) = spec
-                .split_once('=')
-                .with_context(|| format!("--embedder-for {spec}: expected LANG=MODEL"))?;
-            builder = builder.embedder_for(lang, name.trim());
-        }
-        Ok(builder)
+        with_models(builder, models_dir, &self.embedder_for)
     }
 
     /// How the head is trained.
@@ -491,7 +501,7 @@ pub enum OutputFormat {
 impl EnrichArgs {
     /// The pipeline these flags ask for (models load in `build`).
     pub fn pipeline(&self, models_dir: Option<&Path>) -> anyhow::Result<PipelineBuilder> {
-        let mut builder = lede::Pipeline::builder()
+        let builder = lede::Pipeline::builder()
             .embedder(self.embedder.clone())
             .batch_tokens(self.batch_tokens)
             .precision(self.precision)
@@ -503,15 +513,7 @@ impl EnrichArgs {
             .keywords(self.keywords()?)
             .topics(self.topics()?)
             .generation(self.generation());
-        if let Some(dir) = models_dir {
-            builder = builder.models_dir(dir);
-        }
-        for spec in &self.embedder_for {
-            let (lang, name) = spec
-                .split_once('=')
-                .with_context(|| format!("--embedder-for {spec}: expected LANG=MODEL"))?;
-            builder = builder.embedder_for(lang, name.trim());
-        }
+        let mut builder = with_models(builder, models_dir, &self.embedder_for)?;
         for spec in &self.abstractive {
             let (lang, dir) = spec
                 .split_once('=')

@@ -368,18 +368,22 @@ fn learn(models_dir: Option<&Path>, args: LearnArgs) -> anyhow::Result<ExitCode>
     let options = args.learn_options();
     let read = args.read.options(args.fields.field_map());
     let progress = progress_bar(&args.inputs, args.quiet, true);
-    let mut trained_on = Vec::new();
-    let mut records: Vec<formats::RawRecord> = Vec::new();
-    for path in &args.inputs {
-        let r = formats::open_with(path, &read)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        records.extend(r);
-        trained_on.push(path.display().to_string());
-    }
-    let trained =
-        pipeline.train_topics(records.into_iter(), &args.tags_field, &options, &mut |n| {
-            progress.set_position(n as u64)
-        })?;
+    // Every input opened first (a missing file stops before any model work), then read as one
+    // stream, a chunk at a time.
+    let inputs = args
+        .inputs
+        .iter()
+        .map(|path| {
+            formats::open_with(path, &read)
+                .with_context(|| format!("cannot read {}", path.display()))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let trained = pipeline.train_topics(
+        inputs.into_iter().flatten(),
+        &args.tags_field,
+        &options,
+        &mut |n| progress.set_position(n as u64),
+    )?;
     progress.finish_and_clear();
     let taxonomy = &pipeline
         .options()

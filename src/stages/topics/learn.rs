@@ -8,7 +8,7 @@
 //! Deterministic: the weights start at zero, every step sees the whole set, folds are fixed by
 //! the examples' keys, and training runs on one thread; same examples and options give the same
 //! bytes.
-use super::head::{sigmoid, HeadWeights, Platt, SHARE_FLOOR};
+use super::head::{HeadWeights, Platt, SHARE_FLOOR};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Reduction, Tensor};
@@ -440,11 +440,6 @@ pub fn train(examples: &[Example], ids: &[String], dim: usize, options: &LearnOp
             },
         }
     })
-}
-
-/// The calibrated zero-shot probability of a vote share (no trained head).
-pub fn zero_shot_probability(share: f32, platt: Platt) -> f32 {
-    sigmoid(platt.a * (share + SHARE_FLOOR).ln() + platt.c)
 }
 
 #[cfg(test)]
