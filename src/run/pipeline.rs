@@ -1002,6 +1002,7 @@ impl Enricher {
                         sentences: None,
                         reason: None,
                         warnings,
+                        explain: None,
                     }
                 });
             }

@@ -349,6 +349,9 @@ pub struct EnrichArgs {
     /// sentences are never cut, so one long first sentence may exceed it.
     #[arg(long)]
     pub summary_chars: Option<usize>,
+    /// Adds each candidate sentence's signals to the summary (for benches/teaser_ranker.py).
+    #[arg(long, hide = true)]
+    pub summary_explain: bool,
     /// Abstractive summaries for one language from a local seq2seq model folder (BART/DistilBART, T5,
     /// mT5, Pegasus; HF layout), e.g. `--abstractive en=models/distilbart-cnn`; `*=DIR` for every
     /// language without its own (repeatable). Other languages get the extractive teaser.
@@ -540,6 +543,7 @@ impl EnrichArgs {
             title_weight: self.summary_title_weight,
             mmr_lambda: self.summary_mmr_lambda,
             position_scale: self.summary_position_scale,
+            explain: self.summary_explain,
             ..ExtractiveOptions::default()
         })
     }

@@ -2,6 +2,7 @@
 //! article's centroid and to its title) with a position prior (news leads matter), pick with MMR so the
 //! teaser does not repeat itself, and emit the picks in article order. Boilerplate (bylines, captions,
 //! "read more", headings) is never picked.
+use super::signals;
 use super::Summary;
 use crate::model::embed::cosine;
 use crate::stages::segment::Sentence;
@@ -27,6 +28,10 @@ pub struct ExtractiveOptions {
     /// A candidate this similar to a sentence already picked is a repeat (pages often print the lead
     /// twice), never a second teaser sentence.
     pub max_redundancy: f32,
+    /// Adds each candidate's signals to the summary (`explain`), for training and measuring learnt
+    /// rankers (benches/teaser_ranker.py).
+    #[serde(skip)]
+    pub explain: bool,
 }
 
 impl Default for ExtractiveOptions {
@@ -40,6 +45,7 @@ impl Default for ExtractiveOptions {
             position_scale: 2.0,
             mmr_lambda: 0.7,
             max_redundancy: 0.95,
+            explain: false,
         }
     }
 }
@@ -191,6 +197,27 @@ pub fn summarize(
         .map(|&i| sentences[i].text.trim())
         .collect::<Vec<_>>()
         .join(" ");
+    let explain = options.explain.then(|| {
+        let cosines: Vec<Vec<f32>> = candidates
+            .iter()
+            .map(|&i| {
+                candidates
+                    .iter()
+                    .map(|&j| (cosine(&sentence_vecs[i], &sentence_vecs[j]) * 1e4).round() / 1e4)
+                    .collect()
+            })
+            .collect();
+        serde_json::json!({
+            "candidates": candidates,
+            "features": signals::FEATURES,
+            "signals": signals::features(sentences, sentence_vecs, title_vec, &candidates),
+            "cosines": cosines,
+            "vectors": candidates
+                .iter()
+                .map(|&i| sentence_vecs[i].iter().map(|x| (x * 1e4).round() / 1e4).collect::<Vec<f32>>())
+                .collect::<Vec<_>>(),
+        })
+    });
     Summary {
         text: Some(text),
         method: "extractive".into(),
@@ -198,6 +225,7 @@ pub fn summarize(
         sentences: Some(chosen),
         reason: None,
         warnings: Vec::new(),
+        explain,
     }
 }
 

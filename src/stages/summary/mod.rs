@@ -2,6 +2,7 @@
 //! knows); abstractive seq2seq generation where a model folder is configured.
 pub mod abstractive;
 pub mod extractive;
+pub mod signals;
 
 use serde::Serialize;
 
@@ -25,6 +26,9 @@ pub struct Summary {
     /// Things the user should know about how this summary was made (e.g. a long input truncated).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Each candidate's signals, when asked for (hidden `--summary-explain`, for benches/teaser_ranker.py).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<serde_json::Value>,
 }
 
 impl Summary {
@@ -37,6 +41,7 @@ impl Summary {
             sentences: None,
             reason: Some(reason.into()),
             warnings: Vec::new(),
+            explain: None,
         }
     }
 }
