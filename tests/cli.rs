@@ -526,6 +526,59 @@ fn the_keyword_shortlist_changes_only_keywords_and_few_of_them() {
 }
 
 #[test]
+fn learnt_keyword_scores_are_probabilities_from_a_named_model() {
+    let out = lede(&[
+        "enrich",
+        SAMPLES,
+        "--no-topics",
+        "--no-summary",
+        "--keyword-ranker",
+        "learned",
+    ]);
+    assert_success(&out);
+    for r in lines(&out) {
+        let model = r["lede"]["provenance"]["models"]["keywords"]
+            .as_str()
+            .unwrap();
+        assert!(model.starts_with("keyword-scorer-1@sha256:"), "{model}");
+        let keywords = r["lede"]["keywords"].as_array().unwrap();
+        assert_eq!(keywords.len(), 10, "{r}");
+        for k in keywords {
+            let p = k["score"].as_f64().unwrap();
+            assert!(p > 0.0 && p < 1.0, "{k}");
+        }
+    }
+    // The default, weighted ranking is no learnt model: provenance names none.
+    let out = lede(&["enrich", SAMPLES, "--no-topics", "--no-summary"]);
+    assert_success(&out);
+    assert!(lines(&out)[0]["lede"]["provenance"]["models"]["keywords"].is_null());
+}
+
+#[test]
+fn a_keyword_scorer_for_other_signals_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scorer.json");
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models/keywords/scorer.json"
+    ))
+    .unwrap();
+    std::fs::write(&path, shipped.replacen("\"cosine\"", "\"cosine_old\"", 1)).unwrap();
+    let out = lede(&[
+        "enrich",
+        SAMPLES,
+        "--keyword-scorer",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("scorer.json") && err.contains("cosine_old"),
+        "{err}"
+    );
+}
+
+#[test]
 fn site_taxonomy_labels_come_back_verbatim_and_fit_the_article() {
     let dir = tempfile::tempdir().unwrap();
     let tax = dir.path().join("tagi.txt");

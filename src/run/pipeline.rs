@@ -1025,7 +1025,7 @@ impl Enricher {
             .options
             .keywords
             .as_ref()
-            .is_some_and(|k| k.in_context || k.shortlist > 0);
+            .is_some_and(|k| k.in_context || k.shortlist > 0 || k.scorer.is_some());
         for embedder in router.all() {
             // The chunk's parsed articles that this embedder serves.
             let served = || {
@@ -1100,7 +1100,12 @@ impl Enricher {
                 vectors.insert((embedder.id().to_string(), t.to_string()), v);
             }
             // Two stages: the shortlisted candidates on their own.
-            let Some(opts) = self.options.keywords.as_ref().filter(|k| k.shortlist > 0) else {
+            let Some(opts) = self
+                .options
+                .keywords
+                .as_ref()
+                .filter(|k| k.shortlist > 0 && k.scorer.is_none())
+            else {
                 continue;
             };
             let mut texts: Vec<&str> = Vec::new();
@@ -1206,6 +1211,39 @@ impl Enricher {
             };
             if let Some(opts) = &self.options.keywords {
                 let found = match &article_vec {
+                    Some(doc) if opts.scorer.is_some() || opts.explain => {
+                        let vecs =
+                            in_context_vectors(embedder.as_ref(), &article, &candidates, vectors);
+                        if opts.explain {
+                            let rows =
+                                keywords::signals::signals(&candidates, &vecs, doc, &language.code);
+                            let explained: Vec<Value> = candidates
+                                .iter()
+                                .zip(rows)
+                                .map(|(c, row)| {
+                                    serde_json::json!({"surface": c.surface, "key": c.key, "signals": row})
+                                })
+                                .collect();
+                            out.insert(
+                                "keywords_explain".into(),
+                                serde_json::json!({
+                                    "features": keywords::signals::FEATURES,
+                                    "candidates": explained,
+                                }),
+                            );
+                        }
+                        match &opts.scorer {
+                            Some(scorer) => keywords::select_learnt(
+                                &candidates,
+                                &vecs,
+                                doc,
+                                &language.code,
+                                scorer,
+                                opts,
+                            ),
+                            None => keywords::select_keywords(&candidates, &vecs, doc, opts),
+                        }
+                    }
                     Some(doc) => {
                         let mask = keyword_shortlist(
                             embedder.as_ref(),
@@ -1293,6 +1331,14 @@ impl Enricher {
                     "zero-shot".into()
                 };
                 models.insert("topics".into(), Value::String(model));
+            }
+            if let Some(scorer) = self
+                .options
+                .keywords
+                .as_ref()
+                .and_then(|k| k.scorer.as_ref())
+            {
+                models.insert("keywords".into(), Value::String(scorer.id().to_string()));
             }
             models.insert("embedder".into(), Value::String(embedder.id().to_string()));
         }
@@ -1445,8 +1491,9 @@ fn keyword_shortlist(
     vectors: &Vectors,
     opts: &KeywordOptions,
 ) -> Option<Vec<bool>> {
-    // One stage in context (`in_context`) or every candidate on its own (0): no shortlist.
-    if opts.shortlist == 0 || opts.in_context {
+    // One stage in context (`in_context`, or a learnt scorer) or every candidate on its own (0):
+    // no shortlist.
+    if opts.shortlist == 0 || opts.in_context || opts.scorer.is_some() {
         return None;
     }
     let doc = article_vector(embedder, article, sentences, vectors)?.with_title(1.0);

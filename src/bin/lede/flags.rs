@@ -3,6 +3,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use lede::formats::markdown::{FrontMatterKeys, MarkdownOptions};
 use lede::formats::FieldMap;
+use lede::model::scorer::Scorer;
 use lede::run::pipeline::TopicsConfig;
 use lede::run::shard::{self, Shard};
 use lede::run::{Output, PipelineBuilder, RunOptions};
@@ -27,6 +28,15 @@ pub struct Cli {
     pub models_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How keyword candidates are ranked (`--keyword-ranker`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeywordRanker {
+    /// The learnt scorer shipped with lede.
+    Learned,
+    /// Similarity to the article plus fixed weights.
+    Weighted,
 }
 
 #[derive(Subcommand)]
@@ -409,6 +419,20 @@ pub struct EnrichArgs {
     /// candidate on its own (slower, same quality).
     #[arg(long, value_name = "N", default_value_t = KeywordOptions::default().shortlist)]
     pub keyword_shortlist: usize,
+    /// How keyword candidates are ranked: `learned` (a small model trained on public keyphrase
+    /// sets, shipped with lede; one embedding pass: benches/QUALITY.md) or `weighted` (similarity to
+    /// the article plus fixed weights for frequency, position and head words; the candidates
+    /// shortlisted by it are embedded a second time on their own).
+    #[arg(long, value_enum, default_value = "weighted")]
+    pub keyword_ranker: KeywordRanker,
+    /// A keyword scorer file made by scripts/train-keyword-scorer, instead of the shipped one
+    /// (for cross-validation).
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub keyword_scorer: Option<PathBuf>,
+    /// Adds every keyword candidate's signals to the output (`keywords_explain`), for
+    /// scripts/train-keyword-scorer; candidates are then ranked in context.
+    #[arg(long, hide = true)]
+    pub keywords_explain: bool,
     /// No topics.
     #[arg(long)]
     pub no_topics: bool,
@@ -584,6 +608,20 @@ impl EnrichArgs {
             max_candidates: self.keyword_candidates.max(1),
             in_context: self.keywords_in_context,
             shortlist: self.keyword_shortlist,
+            scorer: match (&self.keyword_scorer, self.keyword_ranker) {
+                (Some(path), _) => {
+                    let bytes = std::fs::read(path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    Some(Arc::new(Scorer::from_bytes(
+                        &bytes,
+                        &path.display().to_string(),
+                        lede::stages::keywords::signals::FEATURES,
+                    )?))
+                }
+                (None, KeywordRanker::Learned) => Some(lede::stages::keywords::shipped_scorer()?),
+                (None, KeywordRanker::Weighted) => None,
+            },
+            explain: self.keywords_explain,
             ..KeywordOptions::default()
         }))
     }

@@ -18,10 +18,13 @@
 //! Over 800 lines on purpose: candidate rules (stopwords, calendar names, Polish endings) and
 //! selection share the private `Token` and candidate aggregation types.
 
+pub mod signals;
+
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
+use crate::model::scorer::Scorer;
 use rust_stemmers::{Algorithm, Stemmer};
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -60,6 +63,34 @@ pub struct KeywordOptions {
     /// keyword quality at 1.6x the pipeline's speed: benches/THROUGHPUT.md.
     #[serde(skip_serializing_if = "is_zero")]
     pub shortlist: usize,
+    /// A learnt scorer ([`signals`]) in place of the weighted sum: candidates are ranked by the
+    /// probability it gives, from their in-context vectors alone (no second embedding pass;
+    /// `shortlist` and the weights above are not used).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "scorer_id")]
+    pub scorer: Option<Arc<Scorer>>,
+    /// Adds each candidate's signals to the output (`keywords_explain`), for training scorers.
+    #[serde(skip)]
+    pub explain: bool,
+}
+
+fn scorer_id<S: serde::Serializer>(
+    scorer: &Option<Arc<Scorer>>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match scorer {
+        Some(m) => s.serialize_str(m.id()),
+        None => s.serialize_none(),
+    }
+}
+
+/// The keyword scorer shipped with lede (`models/keywords/scorer.json`).
+pub fn shipped_scorer() -> crate::Result<Arc<Scorer>> {
+    const BYTES: &[u8] = include_bytes!("../../../models/keywords/scorer.json");
+    Ok(Arc::new(Scorer::built_in(
+        "keyword-scorer",
+        BYTES,
+        signals::FEATURES,
+    )?))
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -80,6 +111,8 @@ impl Default for KeywordOptions {
             head_weight: 0.3,
             in_context: false,
             shortlist: 30,
+            scorer: None,
+            explain: false,
         }
     }
 }
@@ -95,6 +128,8 @@ pub struct Candidate {
     pub count: usize,
     /// Word-token index (0-based, over the whole article) of the first occurrence.
     pub first_position: usize,
+    /// Word-token index of the last occurrence.
+    pub last_position: usize,
     /// Number of words in the phrase.
     pub words: usize,
     /// How often the phrase's last word ends a phrase in this article (not followed by another
@@ -131,8 +166,9 @@ pub fn occurrences<'a>(
 pub struct Keyword {
     /// The phrase as it appears in the article (its most frequent surface form).
     pub text: String,
-    /// Relevance (cosine to the document plus the position and frequency signals), rounded
-    /// to 4 decimals.
+    /// Relevance, rounded to 4 decimals: with the learnt scorer (the default), the probability it
+    /// gives that the phrase is a keyphrase; otherwise cosine to the document plus the position,
+    /// frequency and head-word signals.
     pub score: f64,
 }
 
@@ -656,6 +692,7 @@ struct Agg {
     surfaces: Vec<(String, usize)>, // (surface, count) in first-seen order
     count: usize,
     first_position: usize,
+    last_position: usize,
     words: usize,
 }
 
@@ -734,9 +771,11 @@ pub fn extract_candidates(
                         surfaces: Vec::new(),
                         count: 0,
                         first_position: position + i,
+                        last_position: position + i,
                         words: span.len(),
                     });
                     agg.count += 1;
+                    agg.last_position = position + i;
                     match agg.surfaces.iter_mut().find(|(s, _)| *s == surface) {
                         Some(e) => e.1 += 1,
                         None => agg.surfaces.push((surface, 1)),
@@ -766,6 +805,7 @@ pub fn extract_candidates(
                 key,
                 count: a.count,
                 first_position: a.first_position,
+                last_position: a.last_position,
                 words: a.words,
                 head_ratio,
             }
@@ -866,6 +906,23 @@ pub fn select_keywords_among(
         return Vec::new();
     }
     let rel = relevance(&candidates[..n], candidate_vecs, doc_vec, options);
+    select_by_relevance(candidates, candidate_vecs, &rel, &rel, options, eligible)
+}
+
+/// MMR over candidates whose relevance is already known (`rel[i]` for `candidates[i]`); each
+/// keyword's score is its `shown` value.
+pub fn select_by_relevance(
+    candidates: &[Candidate],
+    candidate_vecs: &[Vec<f32>],
+    rel: &[f32],
+    shown: &[f32],
+    options: &KeywordOptions,
+    eligible: Option<&[bool]>,
+) -> Vec<Keyword> {
+    let n = candidates.len().min(candidate_vecs.len()).min(rel.len());
+    if n == 0 || options.top_n == 0 {
+        return Vec::new();
+    }
     let lambda = 1.0 - options.diversity.clamp(0.0, 1.0);
     // max similarity of each candidate to the already selected ones
     let mut max_sim = vec![f32::NEG_INFINITY; n];
@@ -900,10 +957,30 @@ pub fn select_keywords_among(
         }
         out.push(Keyword {
             text: candidates[pick].surface.clone(),
-            score: (f64::from(rel[pick]) * 10_000.0).round() / 10_000.0,
+            score: (f64::from(shown[pick]) * 10_000.0).round() / 10_000.0,
         });
     }
     out
+}
+
+/// Picks keywords with a learnt scorer: MMR on its logits (on the scale where a unit is a real
+/// difference in evidence, so diversity breaks near-ties instead of overruling the model), each
+/// keyword scored with the probability the scorer gives that it is a keyphrase. `vecs` are the
+/// candidates' in-context vectors.
+pub fn select_learnt(
+    candidates: &[Candidate],
+    vecs: &[Vec<f32>],
+    doc_vec: &[f32],
+    lang: &str,
+    scorer: &Scorer,
+    options: &KeywordOptions,
+) -> Vec<Keyword> {
+    let logits: Vec<f32> = signals::signals(candidates, vecs, doc_vec, lang)
+        .iter()
+        .map(|row| scorer.score(row))
+        .collect();
+    let probabilities: Vec<f32> = logits.iter().map(|l| 1.0 / (1.0 + (-l).exp())).collect();
+    select_by_relevance(candidates, vecs, &logits, &probabilities, options, None)
 }
 
 #[cfg(test)]

@@ -386,6 +386,7 @@ fn cand(s: &str, pos: usize) -> Candidate {
         key: s.to_lowercase(),
         count: 1,
         first_position: pos,
+        last_position: pos,
         words: 1,
         head_ratio: 1.0,
     }

@@ -149,7 +149,12 @@ mod tests {
             sent("\"It will cut the commute by half,\" the mayor said.", 1),
             sent("Is it worth the money?", 1),
         ];
-        let v = vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![0.8, 0.6], vec![0.6, 0.8]];
+        let v = vec![
+            vec![1.0, 0.0],
+            vec![0.0, 1.0],
+            vec![0.8, 0.6],
+            vec![0.6, 0.8],
+        ];
         let rows = features(&s, &v, &[1.0, 0.0], &[0, 2, 3]);
         assert_eq!(rows.len(), 3);
         assert!(rows.iter().all(|r| r.len() == FEATURES.len()));
@@ -163,7 +168,9 @@ mod tests {
         assert_eq!(rows[1][col("first_paragraph")], 0.0);
         // The lead is the sentence most like the title, and every row knows how central the lead is.
         assert!(rows[0][col("title_z")] > 0.0);
-        assert!(rows.iter().all(|r| r[col("lead_centrality_z")] == rows[0][col("centrality_z")]));
+        assert!(rows
+            .iter()
+            .all(|r| r[col("lead_centrality_z")] == rows[0][col("centrality_z")]));
         let z: f32 = rows.iter().map(|r| r[col("centrality_z")]).sum();
         assert!(z.abs() < 1e-4);
         assert!(features(&s, &v, &[], &[]).is_empty());

@@ -1,0 +1,211 @@
+//! Per-candidate signals for the learnt keyword scorer (`models/keywords/scorer.json`, trained by
+//! `scripts/train-keyword-scorer` on the dev halves of public keyphrase sets): how close the phrase's
+//! in-context vector is to the article, where and how often and how widely it occurs, its length and
+//! capitals, whether its last word heads phrases, how it nests with other candidates, and word-ending
+//! cues for verbs and adjectives in the languages lede serves first.
+use super::Candidate;
+
+/// Names of the signals, in the order [`signals`] computes them.
+pub const FEATURES: &[&str] = &[
+    "cosine",
+    "cosine_z",
+    "cosine_rank",
+    "position_prior",
+    "relative_position",
+    "spread",
+    "frequency",
+    "log_count",
+    "head_ratio",
+    "one_word",
+    "two_words",
+    "three_words",
+    "capitalised",
+    "acronym",
+    "digits",
+    "log_chars_per_word",
+    "verb_ending_last",
+    "verb_ending_first",
+    "adjective_ending_last",
+    "in_longer_candidates",
+    "shorter_candidates_inside",
+];
+
+/// Endings that mark (mostly) verb forms: past tenses, participles, infinitives, third persons.
+fn verb_endings(lang: &str) -> &'static [&'static str] {
+    match lang {
+        "en" => &["ed", "ing"],
+        "pl" => &[
+            "ła", "ło", "li", "ły", "ał", "ił", "ył", "ać", "ić", "yć", "eć", "uje", "ują", "ował",
+            "ano", "ono", "ęto",
+        ],
+        "fr" => &["er", "ait", "aient", "ent", "ons", "ez", "ir"],
+        "es" => &["ar", "er", "ir", "aba", "ado", "ido", "ó"],
+        _ => &[],
+    }
+}
+
+/// Endings that mark (mostly) adjectives.
+fn adjective_endings(lang: &str) -> &'static [&'static str] {
+    match lang {
+        "en" => &[
+            "al", "ive", "ous", "ic", "ful", "less", "able", "ible", "ary",
+        ],
+        "pl" => &[
+            "ny", "na", "ne", "nej", "nych", "nym", "nymi", "ego", "owy", "owa", "owe", "owej",
+            "ski", "ska", "skie", "skiej", "ich", "ych",
+        ],
+        "fr" => &[
+            "ique", "eux", "euse", "al", "ale", "aux", "ible", "able", "if", "ive",
+        ],
+        "de" => &["isch", "ische", "lich", "liche", "ig", "ige"],
+        _ => &[],
+    }
+}
+
+fn ends_with_any(word: &str, endings: &[&str]) -> bool {
+    let lower = word.to_lowercase();
+    // A short word is its own stem; only longer words carry an inflection worth reading.
+    lower.chars().count() > 4 && endings.iter().any(|e| lower.ends_with(e))
+}
+
+fn z_scores(xs: &[f32]) -> Vec<f32> {
+    if xs.len() < 2 {
+        return vec![0.0; xs.len()];
+    }
+    let n = xs.len() as f32;
+    let mean = xs.iter().sum::<f32>() / n;
+    let sd = (xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / n)
+        .sqrt()
+        .max(1e-3);
+    xs.iter().map(|x| (x - mean) / sd).collect()
+}
+
+/// One row of [`FEATURES`] per candidate. `vecs[i]` is `candidates[i]`'s vector (in context),
+/// `doc` the article's, both L2-normalised; `lang` the article's language code.
+pub fn signals(
+    candidates: &[Candidate],
+    vecs: &[Vec<f32>],
+    doc: &[f32],
+    lang: &str,
+) -> Vec<Vec<f32>> {
+    let n = candidates.len().min(vecs.len());
+    let cosine: Vec<f32> = (0..n)
+        .map(|i| vecs[i].iter().zip(doc).map(|(a, b)| a * b).sum())
+        .collect();
+    let cosine_z = z_scores(&cosine);
+    let length = candidates
+        .iter()
+        .map(|c| c.last_position + 1)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f32;
+    let max_count = candidates.iter().map(|c| c.count).max().unwrap_or(1).max(1);
+    let lang = lang.split(['-', '_']).next().unwrap_or(lang);
+    let (verbs, adjectives) = (verb_endings(lang), adjective_endings(lang));
+    let padded: Vec<String> = candidates.iter().map(|c| format!(" {} ", c.key)).collect();
+    (0..n)
+        .map(|i| {
+            let c = &candidates[i];
+            let words: Vec<&str> = c.surface.split_whitespace().collect();
+            let nw = words.len().max(1) as f32;
+            let letters: Vec<char> = c.surface.chars().filter(|ch| ch.is_alphabetic()).collect();
+            let chars = c
+                .surface
+                .chars()
+                .filter(|ch| !ch.is_whitespace())
+                .count()
+                .max(1) as f32;
+            let capitalised = words
+                .iter()
+                .filter(|w| w.starts_with(char::is_uppercase))
+                .count() as f32
+                / nw;
+            let acronym = letters.len() >= 2 && letters.iter().all(|ch| ch.is_uppercase());
+            let digits = c.surface.chars().filter(char::is_ascii_digit).count() as f32 / chars;
+            let inside_others = (0..candidates.len())
+                .filter(|&j| j != i && padded[j].contains(&padded[i]))
+                .count();
+            let others_inside = (0..candidates.len())
+                .filter(|&j| j != i && padded[i].contains(&padded[j]))
+                .count();
+            let freq = if max_count > 1 {
+                (c.count as f32).ln_1p() / (max_count as f32).ln_1p()
+            } else {
+                1.0
+            };
+            vec![
+                cosine[i],
+                cosine_z[i],
+                cosine.iter().filter(|o| **o > cosine[i]).count() as f32 / n as f32,
+                super::position_prior(c.first_position),
+                c.first_position as f32 / length,
+                (c.last_position - c.first_position) as f32 / length,
+                freq,
+                (c.count as f32).ln_1p(),
+                c.head_ratio,
+                f32::from(c.words == 1),
+                f32::from(c.words == 2),
+                f32::from(c.words >= 3),
+                capitalised,
+                f32::from(acronym),
+                digits,
+                (chars / nw).ln(),
+                f32::from(words.last().is_some_and(|w| ends_with_any(w, verbs))),
+                f32::from(words.first().is_some_and(|w| ends_with_any(w, verbs))),
+                f32::from(words.last().is_some_and(|w| ends_with_any(w, adjectives))),
+                (inside_others as f32).ln_1p(),
+                (others_inside as f32).ln_1p(),
+            ]
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cand(surface: &str, key: &str, first: usize, last: usize, count: usize) -> Candidate {
+        Candidate {
+            surface: surface.into(),
+            key: key.into(),
+            count,
+            first_position: first,
+            last_position: last,
+            words: surface.split_whitespace().count(),
+            head_ratio: 1.0,
+        }
+    }
+
+    #[test]
+    fn one_row_per_candidate_naming_what_a_reader_sees() {
+        let cands = vec![
+            cand("tram line", "tram line", 0, 90, 4),
+            cand("tram", "tram", 0, 95, 6),
+            cand("approved", "approv", 5, 5, 1),
+            cand("NATO", "nato", 40, 40, 1),
+            cand("municipal", "municip", 60, 60, 1),
+        ];
+        let vecs = vec![
+            vec![1.0, 0.0],
+            vec![0.9, 0.1],
+            vec![0.1, 0.9],
+            vec![0.5, 0.5],
+            vec![0.0, 1.0],
+        ];
+        let rows = signals(&cands, &vecs, &[1.0, 0.0], "en");
+        let col = |name: &str| FEATURES.iter().position(|f| *f == name).unwrap();
+        assert_eq!(rows.len(), 5);
+        assert!(rows.iter().all(|r| r.len() == FEATURES.len()));
+        assert_eq!(rows[0][col("cosine_rank")], 0.0);
+        assert!(rows[0][col("spread")] > 0.9 && rows[2][col("spread")] == 0.0);
+        assert_eq!(rows[0][col("two_words")], 1.0);
+        // "tram" sits inside "tram line", and "tram line" holds "tram".
+        assert!(rows[1][col("in_longer_candidates")] > 0.0);
+        assert!(rows[0][col("shorter_candidates_inside")] > 0.0);
+        assert_eq!(rows[2][col("verb_ending_last")], 1.0);
+        assert_eq!(rows[3][col("acronym")], 1.0);
+        assert_eq!(rows[4][col("adjective_ending_last")], 1.0);
+        assert_eq!(rows[0][col("verb_ending_last")], 0.0);
+        assert!(rows[0][col("frequency")] < rows[1][col("frequency")]);
+    }
+}
