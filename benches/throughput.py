@@ -168,7 +168,7 @@ def main():
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print(f"machine: {cpu}, {os.cpu_count()} cores, {platform.system()}; date {time.strftime('%Y-%m-%d')}")
     print(f"command: python3 benches/throughput.py --limit {args.limit} --sets {args.sets}\n")
-    rows, limit_rows = [], []
+    rows, limit_rows, ratios = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.sets.split(","):
             docs = [json.loads(l) for l in open(os.path.join(args.eval_dir, SETS[name]), encoding="utf-8")]
@@ -213,6 +213,12 @@ def main():
                                                            "--no-topics"], tmp, f"{name}-keywords")
             py, py_rss = python_run("keywords", path, minilm)
             rows.append((name, "keywords (MiniLM)", n / run, n / py["run"], load, py["load"], rss, py_rss))
+            # The goal's ratio: lede's whole pipeline against KeyBERT's keywords alone, same articles;
+            # also with the learnt keyword scorer (one embedding pass).
+            whole = next(r for r in rows if r[0] == name and r[1].startswith("whole pipeline"))
+            keybert = n / py["run"]
+            _, learnt_run, _, _ = lede_run(args.lede, path, ["--keyword-ranker", "learned"], tmp, f"{name}-learnt")
+            ratios.append((name, whole[2], n / learnt_run, keybert))
     peak = matmul_peak(os.cpu_count())
     print("\n| set | what | lede /s | Python /s | speed-up | load s (lede / Python) | peak RSS MiB (lede / Python) |")
     print("|---|---|---|---|---|---|---|")
@@ -220,6 +226,11 @@ def main():
         unit = "" if "tokens" in what else " articles"
         print(f"| {name} | {what} | {ours:.1f}{unit} | {theirs:.1f}{unit} | {ours / theirs:.2f}x | "
               f"{load:.1f} / {py_load:.1f} | {rss:.0f} / {py_rss:.0f} |")
+    print("\n| set | lede whole pipeline, articles/s | the same, --keyword-ranker learned | KeyBERT keywords only (MiniLM) | "
+          "ratio: default / learned |")
+    print("|---|---|---|---|---|")
+    for name, default, learnt, keybert in ratios:
+        print(f"| {name} | {default:.2f} | {learnt:.2f} | {keybert:.2f} | {default / keybert:.2f}x / {learnt / keybert:.2f}x |")
     print(f"\nfp32 matmul peak (torch, {os.cpu_count()} threads): {peak:.1f} GFLOP/s\n")
     print("| set | embedder | mean padded length | achieved GFLOP/s | share of peak |")
     print("|---|---|---|---|---|")
