@@ -4,6 +4,7 @@
 //! capitals, whether its last word heads phrases, how it nests with other candidates, and word-ending
 //! cues for verbs and adjectives in the languages lede serves first.
 use super::Candidate;
+use crate::stages::z_scores;
 
 /// Names of the signals, in the order [`signals`] computes them.
 pub const FEATURES: &[&str] = &[
@@ -66,18 +67,6 @@ fn ends_with_any(word: &str, endings: &[&str]) -> bool {
     let lower = word.to_lowercase();
     // A short word is its own stem; only longer words carry an inflection worth reading.
     lower.chars().count() > 4 && endings.iter().any(|e| lower.ends_with(e))
-}
-
-fn z_scores(xs: &[f32]) -> Vec<f32> {
-    if xs.len() < 2 {
-        return vec![0.0; xs.len()];
-    }
-    let n = xs.len() as f32;
-    let mean = xs.iter().sum::<f32>() / n;
-    let sd = (xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / n)
-        .sqrt()
-        .max(1e-3);
-    xs.iter().map(|x| (x - mean) / sd).collect()
 }
 
 /// One row of [`FEATURES`] per candidate. `vecs[i]` is `candidates[i]`'s vector (in context),

@@ -4,6 +4,7 @@
 //! (`benches/teaser_ranker.py`; none has beaten the unsupervised ranking yet: benches/QUALITY.md).
 use crate::model::embed::cosine;
 use crate::stages::segment::Sentence;
+use crate::stages::z_scores;
 
 /// Names of the signals, in the order [`features`] computes them.
 pub const FEATURES: &[&str] = &[
@@ -31,17 +32,6 @@ pub const FEATURES: &[&str] = &[
     "similarity_to_lead",
     "centrality_rank",
 ];
-
-fn z_scores(xs: &[f32]) -> Vec<f32> {
-    let n = xs.len() as f32;
-    if xs.len() < 2 {
-        return vec![0.0; xs.len()];
-    }
-    let mean = xs.iter().sum::<f32>() / n;
-    let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / n;
-    let sd = var.sqrt().max(1e-3);
-    xs.iter().map(|x| (x - mean) / sd).collect()
-}
 
 const QUOTES: &[char] = &['"', '“', '”', '„', '«', '»', '‘', '’'];
 
