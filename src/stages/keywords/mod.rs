@@ -63,8 +63,8 @@ pub struct KeywordOptions {
     /// keyword quality at 1.6x the pipeline's speed: benches/THROUGHPUT.md.
     #[serde(skip_serializing_if = "is_zero")]
     pub shortlist: usize,
-    /// A learnt scorer ([`signals`]) in place of the weighted sum: candidates are ranked by the
-    /// probability it gives, from their in-context vectors alone (no second embedding pass;
+    /// A learnt scorer ([`signals`]) in place of the weighted sum: candidates are ranked by its
+    /// logits (MMR, [`select_learnt`]), from their in-context vectors alone (no second embedding pass;
     /// `shortlist` and the weights above are not used).
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "scorer_id")]
     pub scorer: Option<Arc<Scorer>>,
@@ -166,9 +166,9 @@ pub fn occurrences<'a>(
 pub struct Keyword {
     /// The phrase as it appears in the article (its most frequent surface form).
     pub text: String,
-    /// Relevance, rounded to 4 decimals: with the learnt scorer (the default), the probability it
-    /// gives that the phrase is a keyphrase; otherwise cosine to the document plus the position,
-    /// frequency and head-word signals.
+    /// Relevance, rounded to 4 decimals: by default cosine to the document plus the position,
+    /// frequency and head-word signals; with the learnt scorer (`--keyword-ranker learned`), the
+    /// probability it gives that the phrase is a keyphrase.
     pub score: f64,
 }
 
