@@ -19,9 +19,6 @@ import sys
 import tempfile
 
 from rouge_score import rouge_scorer, tokenizers
-from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
-from sumy.summarizers.text_rank import TextRankSummarizer
-from sumy.utils import get_stop_words
 
 SETS = [
     # file, sentences to pick, reference field, language label
@@ -56,7 +53,30 @@ def run(cmd, stdin=None):
     return [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
 
 
+def scorer_for(lang):
+    """rouge-score for `lang`: its own tokenizer and Porter stemming for English, Unicode words otherwise."""
+    return rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=(lang == "en"),
+                                    tokenizer=None if lang == "en" else UnicodeWords())
+
+
+def references(record, field):
+    """A record's reference summaries as texts (PSC: {type, ratio, author, body} per human summary)."""
+    refs = record[field] if isinstance(record[field], list) else [record[field]]
+    return [x["body"] if isinstance(x, dict) else x for x in refs]
+
+
+def rouge_f1(scorer, refs, picked):
+    """(R-1, R-2, R-Lsum) F1 of the picked sentences; with several references (PSC), the mean."""
+    pred = "\n".join(picked)
+    scores = [scorer.score(ref.replace(". ", ".\n") if "\n" not in ref else ref, pred) for ref in refs]
+    return [sum(sc[key].fmeasure for sc in scores) / len(scores) for key in ("rouge1", "rouge2", "rougeLsum")]
+
+
 def textrank(sentences, k, lang):
+    from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+    from sumy.summarizers.text_rank import TextRankSummarizer
+    from sumy.utils import get_stop_words
+
     tok = WordTokenizer()
     doc = ObjectDocumentModel([Paragraph([Sentence(s, tok) for s in sentences])])
     summ = TextRankSummarizer()
@@ -90,8 +110,7 @@ def main():
         for r in records:
             by_lang.setdefault(r["lang"], []).append(r)
         for lang, recs in sorted(by_lang.items()):
-            scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=(lang == "en"),
-                                              tokenizer=None if lang == "en" else UnicodeWords())
+            scorer = scorer_for(lang)
             totals = {m: [0.0, 0.0, 0.0] for m in ("lede", f"LEAD-{k}", "TextRank")}
             n = 0
             for r in recs:
@@ -103,15 +122,10 @@ def main():
                     f"LEAD-{k}": sents[:k],
                     "TextRank": textrank(sents, k, lang),
                 }
-                refs = r[ref_field] if isinstance(r[ref_field], list) else [r[ref_field]]
-                # PSC: {type, ratio, author, body} per human summary.
-                refs = [x["body"] if isinstance(x, dict) else x for x in refs]
+                refs = references(r, ref_field)
                 for m, p in picks.items():
-                    pred = "\n".join(p)
-                    # Several references (PSC): the mean over references.
-                    scores = [scorer.score(ref.replace(". ", ".\n") if "\n" not in ref else ref, pred) for ref in refs]
-                    for j, key in enumerate(["rouge1", "rouge2", "rougeLsum"]):
-                        totals[m][j] += sum(sc[key].fmeasure for sc in scores) / len(scores)
+                    for j, f1 in enumerate(rouge_f1(scorer, refs, p)):
+                        totals[m][j] += f1
                 n += 1
             for m, t in totals.items():
                 rows.append((fname.split(".")[0], lang, n, m, *(100 * x / n for x in t)))

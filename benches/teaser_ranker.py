@@ -27,56 +27,34 @@ Needs numpy and rouge-score==0.1.2. None of the learners beats the unsupervised 
 import argparse
 import json
 import os
-import re
-import subprocess
 import sys
 
 import numpy as np
-from rouge_score import rouge_scorer, tokenizers
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from eval_summary import references, rouge_f1, run, scorer_for  # noqa: E402
+
+ROOT = os.path.join(HERE, "..")
 SEED = 20261205
 
+# The summarisation sets, with eval_summary.py's summary lengths and reference fields (in the order
+# the published table was trained in: articles are concatenated in this order).
 SETS = [
-    # file, summary sentences (as benches/eval_summary.py scores them), reference field
     ("cnndm_test_frank.jsonl", 3, "reference_summary"),
     ("xsum_test.jsonl", 1, "reference_summary"),
     ("mlsum_sample.jsonl", 2, "reference_summary"),
     ("psc_pl_sample.jsonl", 5, "reference_summaries"),
 ]
 
-
-class UnicodeWords(tokenizers.Tokenizer):
-    def tokenize(self, text):
-        return re.findall(r"\w+", text.lower())
-
-
 _scorers = {}
-
-
-def scorer(lang):
-    if lang not in _scorers:
-        _scorers[lang] = rouge_scorer.RougeScorer(
-            ["rouge1", "rouge2", "rougeLsum"], use_stemmer=(lang == "en"),
-            tokenizer=None if lang == "en" else UnicodeWords())
-    return _scorers[lang]
 
 
 def rouge(lang, refs, picked):
     """Mean over references of (R-1, R-2, R-Lsum) F1, as benches/eval_summary.py scores."""
-    pred = "\n".join(picked)
-    out = np.zeros(3)
-    for ref in refs:
-        sc = scorer(lang).score(ref.replace(". ", ".\n") if "\n" not in ref else ref, pred)
-        out += [sc["rouge1"].fmeasure, sc["rouge2"].fmeasure, sc["rougeLsum"].fmeasure]
-    return out / len(refs)
-
-
-def run(cmd):
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    if p.returncode not in (0, 1):
-        sys.exit(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stderr}")
-    return [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+    if lang not in _scorers:
+        _scorers[lang] = scorer_for(lang)
+    return np.array(rouge_f1(_scorers[lang], refs, picked))
 
 
 def load_articles(lede, eval_dir):
@@ -96,8 +74,7 @@ def load_articles(lede, eval_dir):
             if not ex or not ex["candidates"]:
                 continue
             r = records[o["id"]]
-            refs = r[ref_field] if isinstance(r[ref_field], list) else [r[ref_field]]
-            refs = [x["body"] if isinstance(x, dict) else x for x in refs]
+            refs = references(r, ref_field)
             articles.append({
                 "set": fname.split(".")[0], "id": o["id"], "lang": r["lang"], "k": k, "refs": refs,
                 "sentences": segs[o["id"]], "candidates": ex["candidates"], "features": ex["features"],
