@@ -541,6 +541,11 @@ fn learnt_keyword_scores_are_probabilities_from_a_named_model() {
             .as_str()
             .unwrap();
         assert!(model.starts_with("keyword-scorer-1@sha256:"), "{model}");
+        // Its word-commonness signal comes from pinned, named word lists.
+        assert_eq!(
+            r["lede"]["provenance"]["models"]["word_frequencies"],
+            "wordfreq 3.1.1"
+        );
         let keywords = r["lede"]["keywords"].as_array().unwrap();
         assert_eq!(keywords.len(), 10, "{r}");
         for k in keywords {

@@ -134,8 +134,14 @@ const MIN_PASS_TOKENS: usize = 64;
 impl BertEmbedder {
     /// Loads an installed model from the store (checksums verified).
     pub fn from_store(store: &Store, name: &str, batch: BatchOptions) -> Result<Self> {
-        let dir = store.require(name)?;
         let spec = store.manifest.get(name)?;
+        if spec.role != "embedder" {
+            return Err(Error::Model {
+                model: name.to_string(),
+                reason: format!("is a {} model, not an embedder", spec.role),
+            });
+        }
+        let dir = store.require(name)?;
         let sha = spec
             .files
             .get("model.safetensors")

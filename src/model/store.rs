@@ -42,7 +42,7 @@ pub struct BuiltIn {
 pub struct ModelSpec {
     /// The model's name: its folder in the store and the name users give it.
     pub name: String,
-    /// What the model is for (`embedder`).
+    /// What the model is for (`embedder`, `word-frequencies`).
     pub role: String,
     /// Languages it covers, as free text for `lede models list`.
     pub languages: Vec<String>,
@@ -53,7 +53,9 @@ pub struct ModelSpec {
     /// Installed and verified when no model is named (`lede models install` / `verify`).
     #[serde(default)]
     pub default: bool,
-    /// Longest input (tokens, specials included) the model takes; longer text is windowed.
+    /// Longest input (tokens, specials included) the model takes; longer text is windowed (0 for
+    /// what is not a text model).
+    #[serde(default)]
     pub max_tokens: usize,
     /// Prefixes the model was trained with (e5: `query: ` / `passage: `).
     #[serde(default)]

@@ -25,6 +25,7 @@ use crate::formats::{FieldMap, RawRecord};
 use crate::model::embed::{BatchOptions, BertEmbedder, Embedder};
 use crate::model::encoder::Precision;
 use crate::model::store::{self, Store};
+use crate::model::wordfreq::WordFrequencies;
 use crate::run::pipeline::{
     EmbedderRouter, Enricher, LearnReport, Options, Outcome, Reuse, TopicsConfig, TrainedTopics,
 };
@@ -251,6 +252,11 @@ impl PipelineBuilder {
     pub fn build(self) -> Result<Pipeline> {
         let store = Store::new(self.models_dir.unwrap_or_else(store::default_models_dir));
         let mut options = self.options;
+        if let Some(k) = options.keywords.as_mut() {
+            if (k.scorer.is_some() || k.explain) && k.frequencies.is_none() {
+                k.frequencies = Some(Arc::new(WordFrequencies::from_store(&store)?));
+            }
+        }
         if options.summary.is_none() && !self.abstractive.is_empty() {
             return Err(Error::Config(
                 "--abstractive needs the summary stage (drop --no-summary)".into(),

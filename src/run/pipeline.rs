@@ -348,6 +348,15 @@ impl Enricher {
                 "abstractive models need the summary stage".into(),
             ));
         }
+        if let Some(k) = &options.keywords {
+            if (k.scorer.is_some() || k.explain) && k.frequencies.is_none() {
+                return Err(crate::Error::Config(
+                    "the learnt keyword scorer needs word frequencies (KeywordOptions::frequencies: \
+                     WordFrequencies::from_store; `lede models install wordfreq`)"
+                        .into(),
+                ));
+            }
+        }
         let needs_embedder =
             options.summary.is_some() || options.topics.is_some() || options.keywords.is_some();
         if needs_embedder && embedders.is_none() {
@@ -1214,14 +1223,37 @@ impl Enricher {
                     Some(doc) if opts.scorer.is_some() || opts.explain => {
                         let vecs =
                             in_context_vectors(embedder.as_ref(), &article, &candidates, vectors);
+                        // Read once per language; the files were checksum-verified at start, so a
+                        // failure here is a damaged installation, named on the record.
+                        let table = match opts
+                            .frequencies
+                            .as_ref()
+                            .map(|f| f.for_language(&language.code))
+                        {
+                            Some(Err(e)) => {
+                                out.insert("keywords_reason".into(), Value::String(e.to_string()));
+                                None
+                            }
+                            Some(Ok(table)) => table,
+                            None => None,
+                        };
                         if opts.explain {
-                            let rows =
-                                keywords::signals::signals(&candidates, &vecs, doc, &language.code);
+                            let rows = keywords::signals::signals(
+                                &candidates,
+                                &vecs,
+                                doc,
+                                &language.code,
+                                table.as_deref(),
+                            );
+                            // The in-context vector too (4 decimals), for scorers that read it.
                             let explained: Vec<Value> = candidates
                                 .iter()
                                 .zip(rows)
-                                .map(|(c, row)| {
-                                    serde_json::json!({"surface": c.surface, "key": c.key, "signals": row})
+                                .zip(&vecs)
+                                .map(|((c, row), v)| {
+                                    let v: Vec<f32> =
+                                        v.iter().map(|x| (x * 1e4).round() / 1e4).collect();
+                                    serde_json::json!({"surface": c.surface, "key": c.key, "signals": row, "vector": v})
                                 })
                                 .collect();
                             out.insert(
@@ -1238,6 +1270,7 @@ impl Enricher {
                                 &vecs,
                                 doc,
                                 &language.code,
+                                table.as_deref(),
                                 scorer,
                                 opts,
                             ),
@@ -1339,6 +1372,14 @@ impl Enricher {
                 .and_then(|k| k.scorer.as_ref())
             {
                 models.insert("keywords".into(), Value::String(scorer.id().to_string()));
+                if let Some(f) = self
+                    .options
+                    .keywords
+                    .as_ref()
+                    .and_then(|k| k.frequencies.as_ref())
+                {
+                    models.insert("word_frequencies".into(), Value::String(f.id().to_string()));
+                }
             }
             models.insert("embedder".into(), Value::String(embedder.id().to_string()));
         }
@@ -1522,4 +1563,26 @@ fn article_vector<'a>(
         sentences: parts,
         title: get(&article.title).map(|t| t.as_slice()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stages::language::{LinguaDetector, LinguaOptions};
+
+    #[test]
+    fn a_learnt_keyword_scorer_without_word_frequencies_is_refused_up_front() {
+        let options = Options {
+            summary: None,
+            topics: None,
+            keywords: Some(KeywordOptions {
+                scorer: Some(keywords::shipped_scorer().unwrap()),
+                ..KeywordOptions::default()
+            }),
+            ..Options::default()
+        };
+        let detector = Box::new(LinguaDetector::new(LinguaOptions::default()));
+        let err = Enricher::new(options, detector, None).err().unwrap();
+        assert!(err.to_string().contains("word frequencies"), "{err}");
+    }
 }

@@ -72,7 +72,7 @@ fn models_command(store: &Store, action: ModelsAction) -> anyhow::Result<ExitCod
                     .map(|s| format!("{}=={}", s.package, s.version))
                     .collect();
                 println!(
-                    "{:<24} {:<9} {:<14} from PyPI {}  [{}]",
+                    "{:<24} {:<16} {:<14} from PyPI {}  [{}]",
                     m.name,
                     m.role,
                     status,

@@ -25,6 +25,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use crate::model::scorer::Scorer;
+use crate::model::wordfreq::{FrequencyTable, WordFrequencies};
 use rust_stemmers::{Algorithm, Stemmer};
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -68,6 +69,13 @@ pub struct KeywordOptions {
     /// `shortlist` and the weights above are not used).
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "scorer_id")]
     pub scorer: Option<Arc<Scorer>>,
+    /// How common words are in general, by language: one of the learnt scorer's signals (needed
+    /// with `scorer` and `explain`; [`WordFrequencies::from_store`]).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "frequencies_id"
+    )]
+    pub frequencies: Option<Arc<WordFrequencies>>,
     /// Adds each candidate's signals to the output (`keywords_explain`), for training scorers.
     #[serde(skip)]
     pub explain: bool,
@@ -79,6 +87,16 @@ fn scorer_id<S: serde::Serializer>(
 ) -> std::result::Result<S::Ok, S::Error> {
     match scorer {
         Some(m) => s.serialize_str(m.id()),
+        None => s.serialize_none(),
+    }
+}
+
+fn frequencies_id<S: serde::Serializer>(
+    frequencies: &Option<Arc<WordFrequencies>>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match frequencies {
+        Some(f) => s.serialize_str(f.id()),
         None => s.serialize_none(),
     }
 }
@@ -112,6 +130,7 @@ impl Default for KeywordOptions {
             in_context: false,
             shortlist: 30,
             scorer: None,
+            frequencies: None,
             explain: false,
         }
     }
@@ -972,10 +991,11 @@ pub fn select_learnt(
     vecs: &[Vec<f32>],
     doc_vec: &[f32],
     lang: &str,
+    frequencies: Option<&FrequencyTable>,
     scorer: &Scorer,
     options: &KeywordOptions,
 ) -> Vec<Keyword> {
-    let logits: Vec<f32> = signals::signals(candidates, vecs, doc_vec, lang)
+    let logits: Vec<f32> = signals::signals(candidates, vecs, doc_vec, lang, frequencies)
         .iter()
         .map(|row| scorer.score(row))
         .collect();

@@ -1,9 +1,11 @@
 //! Per-candidate signals for the learnt keyword scorer (`models/keywords/scorer.json`, trained by
 //! `scripts/train-keyword-scorer` on the dev halves of public keyphrase sets): how close the phrase's
 //! in-context vector is to the article, where and how often and how widely it occurs, its length and
-//! capitals, whether its last word heads phrases, how it nests with other candidates, and word-ending
-//! cues for verbs and adjectives in the languages lede serves first.
+//! capitals, whether its last word heads phrases, how it nests with other candidates, word-ending
+//! cues for verbs and adjectives in the languages lede serves first, and how common its words are in
+//! general (wordfreq's lists: "issues" and "started" are everyday words, "tram line" is not).
 use super::Candidate;
+use crate::model::wordfreq::FrequencyTable;
 use crate::stages::z_scores;
 
 /// Names of the signals, in the order [`signals`] computes them.
@@ -29,7 +31,36 @@ pub const FEATURES: &[&str] = &[
     "adjective_ending_last",
     "in_longer_candidates",
     "shorter_candidates_inside",
+    "zipf_rarest",
+    "zipf_commonest",
+    "zipf_first",
+    "zipf_last",
+    "zipf_phrase",
 ];
+
+/// Zipf frequency given every word of a language wordfreq has no list for: a middling word, so
+/// that the other signals decide.
+const NO_LIST_ZIPF: f32 = 3.0;
+
+/// How common the phrase's words are: rarest, commonest, first, last, and the phrase as a whole
+/// (wordfreq's combination, `1/f = 1/f1 + 1/f2 + ...`, so the rarest word dominates).
+fn commonness(words: &[&str], table: Option<&FrequencyTable>) -> [f32; 5] {
+    let Some(table) = table else {
+        return [NO_LIST_ZIPF; 5];
+    };
+    let zipf: Vec<f32> = words.iter().map(|w| table.word_zipf(w)).collect();
+    if zipf.is_empty() {
+        return [0.0; 5];
+    }
+    let inverse: f64 = zipf.iter().map(|z| 10f64.powf(9.0 - f64::from(*z))).sum();
+    [
+        zipf.iter().copied().fold(f32::INFINITY, f32::min),
+        zipf.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+        zipf[0],
+        zipf[zipf.len() - 1],
+        (9.0 - inverse.log10()) as f32,
+    ]
+}
 
 /// Endings that mark (mostly) verb forms: past tenses, participles, infinitives, third persons.
 fn verb_endings(lang: &str) -> &'static [&'static str] {
@@ -70,12 +101,14 @@ fn ends_with_any(word: &str, endings: &[&str]) -> bool {
 }
 
 /// One row of [`FEATURES`] per candidate. `vecs[i]` is `candidates[i]`'s vector (in context),
-/// `doc` the article's, both L2-normalised; `lang` the article's language code.
+/// `doc` the article's, both L2-normalised; `lang` the article's language code, `frequencies` its
+/// word list (`None` where wordfreq has none).
 pub fn signals(
     candidates: &[Candidate],
     vecs: &[Vec<f32>],
     doc: &[f32],
     lang: &str,
+    frequencies: Option<&FrequencyTable>,
 ) -> Vec<Vec<f32>> {
     let n = candidates.len().min(vecs.len());
     let cosine: Vec<f32> = (0..n)
@@ -122,7 +155,8 @@ pub fn signals(
             } else {
                 1.0
             };
-            vec![
+            let common = commonness(&words, frequencies);
+            let mut row = vec![
                 cosine[i],
                 cosine_z[i],
                 cosine.iter().filter(|o| **o > cosine[i]).count() as f32 / n as f32,
@@ -144,7 +178,9 @@ pub fn signals(
                 f32::from(words.last().is_some_and(|w| ends_with_any(w, adjectives))),
                 (inside_others as f32).ln_1p(),
                 (others_inside as f32).ln_1p(),
-            ]
+            ];
+            row.extend_from_slice(&common);
+            row
         })
         .collect()
 }
@@ -181,7 +217,7 @@ mod tests {
             vec![0.5, 0.5],
             vec![0.0, 1.0],
         ];
-        let rows = signals(&cands, &vecs, &[1.0, 0.0], "en");
+        let rows = signals(&cands, &vecs, &[1.0, 0.0], "en", None);
         let col = |name: &str| FEATURES.iter().position(|f| *f == name).unwrap();
         assert_eq!(rows.len(), 5);
         assert!(rows.iter().all(|r| r.len() == FEATURES.len()));
@@ -196,5 +232,28 @@ mod tests {
         assert_eq!(rows[4][col("adjective_ending_last")], 1.0);
         assert_eq!(rows[0][col("verb_ending_last")], 0.0);
         assert!(rows[0][col("frequency")] < rows[1][col("frequency")]);
+        // Without a word list for the language, every commonness signal is the same middling value.
+        assert_eq!(rows[0][col("zipf_rarest")], rows[2][col("zipf_rarest")]);
+    }
+
+    #[test]
+    fn commonness_tells_everyday_words_from_names() {
+        let table = FrequencyTable::from_pairs([("issues", 5.1), ("tram", 3.4), ("line", 5.6)]);
+        let cands = vec![
+            cand("issues", "issu", 0, 0, 1),
+            cand("tram line", "tram line", 1, 2, 1),
+            cand("Radschnellweg", "radschnellweg", 3, 3, 1),
+        ];
+        let vecs = vec![vec![1.0, 0.0]; 3];
+        let rows = signals(&cands, &vecs, &[1.0, 0.0], "en", Some(&table));
+        let col = |name: &str| FEATURES.iter().position(|f| *f == name).unwrap();
+        assert_eq!(rows[0][col("zipf_rarest")], 5.1);
+        assert_eq!(rows[1][col("zipf_rarest")], 3.4);
+        assert_eq!(rows[1][col("zipf_commonest")], 5.6);
+        assert_eq!(rows[1][col("zipf_first")], 3.4);
+        assert_eq!(rows[1][col("zipf_last")], 5.6);
+        // The phrase is rarer than its rarest word, and a word no list holds is rarest of all.
+        assert!(rows[1][col("zipf_phrase")] < 3.4);
+        assert_eq!(rows[2][col("zipf_rarest")], 0.0);
     }
 }
