@@ -214,11 +214,11 @@ def main():
             py, py_rss = python_run("keywords", path, minilm)
             rows.append((name, "keywords (MiniLM)", n / run, n / py["run"], load, py["load"], rss, py_rss))
             # The goal's ratio: lede's whole pipeline against KeyBERT's keywords alone, same articles;
-            # also with the learnt keyword scorer (one embedding pass).
+            # also with the weighted keyword ranking (two embedding passes), the default until 2026-12-05.
             whole = next(r for r in rows if r[0] == name and r[1].startswith("whole pipeline"))
             keybert = n / py["run"]
-            _, learnt_run, _, _ = lede_run(args.lede, path, ["--keyword-ranker", "learned"], tmp, f"{name}-learnt")
-            ratios.append((name, whole[2], n / learnt_run, keybert))
+            _, weighted_run, _, _ = lede_run(args.lede, path, ["--keyword-ranker", "weighted"], tmp, f"{name}-weighted")
+            ratios.append((name, whole[2], n / weighted_run, keybert))
     peak = matmul_peak(os.cpu_count())
     print("\n| set | what | lede /s | Python /s | speed-up | load s (lede / Python) | peak RSS MiB (lede / Python) |")
     print("|---|---|---|---|---|---|---|")
@@ -226,11 +226,11 @@ def main():
         unit = "" if "tokens" in what else " articles"
         print(f"| {name} | {what} | {ours:.1f}{unit} | {theirs:.1f}{unit} | {ours / theirs:.2f}x | "
               f"{load:.1f} / {py_load:.1f} | {rss:.0f} / {py_rss:.0f} |")
-    print("\n| set | lede whole pipeline, articles/s | the same, --keyword-ranker learned | KeyBERT keywords only (MiniLM) | "
-          "ratio: default / learned |")
+    print("\n| set | lede whole pipeline, articles/s | the same, --keyword-ranker weighted | KeyBERT keywords only (MiniLM) | "
+          "ratio: default / weighted |")
     print("|---|---|---|---|---|")
-    for name, default, learnt, keybert in ratios:
-        print(f"| {name} | {default:.2f} | {learnt:.2f} | {keybert:.2f} | {default / keybert:.2f}x / {learnt / keybert:.2f}x |")
+    for name, default, weighted, keybert in ratios:
+        print(f"| {name} | {default:.2f} | {weighted:.2f} | {keybert:.2f} | {default / keybert:.2f}x / {weighted / keybert:.2f}x |")
     print(f"\nfp32 matmul peak (torch, {os.cpu_count()} threads): {peak:.1f} GFLOP/s\n")
     print("| set | embedder | mean padded length | achieved GFLOP/s | share of peak |")
     print("|---|---|---|---|---|")

@@ -3,7 +3,9 @@
 //! pinned by sha256 in the manifest's `built_in` list, like the embedders' weights.
 //!
 //! A file names the signals it was trained on; one whose names differ from what the code computes is
-//! refused, so a stale file can never score with shifted inputs.
+//! refused, so a stale file can never score with shifted inputs. A file may also read the item's
+//! vector (after the signals); it then names the embedder whose vectors it was trained on, and the
+//! pipeline refuses it beside any other embedder.
 use crate::error::{Error, Result};
 use crate::model::store::Manifest;
 use serde::{Deserialize, Serialize};
@@ -41,6 +43,17 @@ struct ScorerFile {
     /// Hidden layers (tanh), then one output unit (a logit).
     hidden: Vec<Layer>,
     output: Layer,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    vector: Option<VectorInput>,
+}
+
+/// The item's vector as further inputs, after the signals.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+struct VectorInput {
+    /// The embedder the training vectors came from (`Embedder::id`).
+    embedder: String,
+    /// Its dimension.
+    dim: usize,
 }
 
 /// A learnt scorer: `score(signals)` is a logit (higher: more likely to be what it was trained to find).
@@ -77,7 +90,7 @@ impl Scorer {
                 file.features, features
             )));
         }
-        let mut width = features.len();
+        let mut width = features.len() + file.vector.as_ref().map_or(0, |v| v.dim);
         if file.mean.len() != width || file.scale.len() != width {
             return Err(bad("its standardisation does not match its signals".into()));
         }
@@ -126,10 +139,36 @@ impl Scorer {
         &self.id
     }
 
-    /// The logit for one row of signals.
-    pub fn score(&self, signals: &[f32]) -> f32 {
+    /// The embedder whose vectors it reads, and their dimension; `None` for signals only.
+    pub fn vector_input(&self) -> Option<(&str, usize)> {
+        self.file
+            .vector
+            .as_ref()
+            .map(|v| (v.embedder.as_str(), v.dim))
+    }
+
+    /// Whether it can score with this embedder's vectors: always for a scorer of signals only, else
+    /// only the embedder it was trained on (an ONNX run of the same weights, `+onnx`, included).
+    pub fn reads(&self, embedder: &dyn crate::model::embed::Embedder) -> bool {
+        match self.vector_input() {
+            None => true,
+            Some((trained_on, dim)) => {
+                embedder.id().split('+').next() == Some(trained_on) && embedder.dim() == dim
+            }
+        }
+    }
+
+    /// The logit for one row of signals and the item's vector (read only by a scorer with a
+    /// [`Scorer::vector_input`]; its length is checked when the pipeline is built).
+    pub fn score(&self, signals: &[f32], vector: &[f32]) -> f32 {
+        let vector = if self.file.vector.is_some() {
+            vector
+        } else {
+            &[]
+        };
         let mut x: Vec<f32> = signals
             .iter()
+            .chain(vector)
             .zip(self.file.mean.iter().zip(&self.file.scale))
             .map(|(x, (m, s))| (x - m) / s)
             .collect();
@@ -159,13 +198,28 @@ mod tests {
     fn scores_standardised_signals_and_refuses_other_signals() {
         let linear = Scorer::from_bytes(file(&["a", "b"], 0).as_bytes(), "t", &["a", "b"]).unwrap();
         // (3 - 1) / 2 = 1 and (1 - 1) / 2 = 0: 3 * 1 + 3 * 0 + 0.5.
-        assert!((linear.score(&[3.0, 1.0]) - 3.5).abs() < 1e-6);
+        assert!((linear.score(&[3.0, 1.0], &[]) - 3.5).abs() < 1e-6);
         let deep = Scorer::from_bytes(file(&["a", "b"], 1).as_bytes(), "t", &["a", "b"]).unwrap();
-        assert!((deep.score(&[3.0, 1.0]) - (3.0 * 1f32.tanh() + 0.5)).abs() < 1e-6);
+        assert!((deep.score(&[3.0, 1.0], &[9.0]) - (3.0 * 1f32.tanh() + 0.5)).abs() < 1e-6);
         assert!(linear.id().starts_with("t-1@sha256:"));
         let err =
             Scorer::from_bytes(file(&["a", "c"], 0).as_bytes(), "t.json", &["a", "b"]).unwrap_err();
         assert!(err.to_string().contains("t.json") && err.to_string().contains("signals"));
         assert!(Scorer::from_bytes(b"{}", "t", &["a"]).is_err());
+    }
+
+    #[test]
+    fn a_scorer_can_read_the_items_vector_after_its_signals() {
+        let mut f: serde_json::Value =
+            serde_json::from_str(&file(&["a", "b", "c", "d"], 0)).unwrap();
+        f["features"] = serde_json::json!(["a", "b"]);
+        f["vector"] = serde_json::json!({"embedder": "e5@sha256:0", "dim": 2});
+        let s = Scorer::from_bytes(f.to_string().as_bytes(), "t", &["a", "b"]).unwrap();
+        assert_eq!(s.vector_input(), Some(("e5@sha256:0", 2)));
+        // Each input standardised to (x - 1) / 2, weighted 3: 3 * (1 + 0 + 2 + 0) + 0.5.
+        assert!((s.score(&[3.0, 1.0], &[5.0, 1.0]) - 9.5).abs() < 1e-6);
+        // A vector width other than the layers' is refused.
+        f["vector"]["dim"] = serde_json::json!(3);
+        assert!(Scorer::from_bytes(f.to_string().as_bytes(), "t", &["a", "b"]).is_err());
     }
 }

@@ -252,11 +252,7 @@ impl PipelineBuilder {
     pub fn build(self) -> Result<Pipeline> {
         let store = Store::new(self.models_dir.unwrap_or_else(store::default_models_dir));
         let mut options = self.options;
-        if let Some(k) = options.keywords.as_mut() {
-            if (k.scorer.is_some() || k.explain) && k.frequencies.is_none() {
-                k.frequencies = Some(Arc::new(WordFrequencies::from_store(&store)?));
-            }
-        }
+
         if options.summary.is_none() && !self.abstractive.is_empty() {
             return Err(Error::Config(
                 "--abstractive needs the summary stage (drop --no-summary)".into(),
@@ -280,6 +276,18 @@ impl PipelineBuilder {
         } else {
             None
         };
+        if let (Some(k), Some(router)) = (options.keywords.as_mut(), &embedders) {
+            // Word frequencies are a signal of the learnt scorer: needed where it scores some
+            // article (it reads only its own embedder's vectors), or to explain the signals.
+            let scores_some = k.scorer.as_ref().is_some_and(|s| {
+                std::iter::once(&router.default)
+                    .chain(router.by_language.values())
+                    .any(|e| s.reads(e.as_ref()))
+            });
+            if (scores_some || k.explain) && k.frequencies.is_none() {
+                k.frequencies = Some(Arc::new(WordFrequencies::from_store(&store)?));
+            }
+        }
         options.cache_dir = Some(store.dir.join(".cache"));
         let enricher = Enricher::new(
             options,

@@ -349,7 +349,13 @@ impl Enricher {
             ));
         }
         if let Some(k) = &options.keywords {
-            if (k.scorer.is_some() || k.explain) && k.frequencies.is_none() {
+            let scores_some = match (&k.scorer, &embedders) {
+                (Some(scorer), Some(router)) => {
+                    router.all().iter().any(|e| scorer.reads(e.as_ref()))
+                }
+                _ => false,
+            };
+            if (scores_some || k.explain) && k.frequencies.is_none() {
                 return Err(crate::Error::Config(
                     "the learnt keyword scorer needs word frequencies (KeywordOptions::frequencies: \
                      WordFrequencies::from_store; `lede models install wordfreq`)"
@@ -927,6 +933,25 @@ impl Enricher {
         out
     }
 
+    /// Embedders in use whose vectors the learnt keyword scorer was not trained on: their articles'
+    /// keywords are ranked by the weighted method instead (provenance names no keyword scorer there).
+    pub fn embedders_without_keyword_scorer(&self) -> Vec<String> {
+        let scorer = self
+            .options
+            .keywords
+            .as_ref()
+            .and_then(|k| k.scorer.as_ref());
+        match (scorer, &self.embedders) {
+            (Some(scorer), Some(router)) => router
+                .all()
+                .into_iter()
+                .filter(|e| !scorer.reads(e.as_ref()))
+                .map(|e| e.id().to_string())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// What decides each record's enrichment.
     pub fn options(&self) -> &Options {
         &self.options
@@ -1219,8 +1244,13 @@ impl Enricher {
                 ))
             };
             if let Some(opts) = &self.options.keywords {
+                // The learnt scorer ranks only articles embedded by the model it was trained on.
+                let scorer = opts
+                    .scorer
+                    .as_deref()
+                    .filter(|s| s.reads(embedder.as_ref()));
                 let found = match &article_vec {
-                    Some(doc) if opts.scorer.is_some() || opts.explain => {
+                    Some(doc) if scorer.is_some() || opts.explain => {
                         let vecs =
                             in_context_vectors(embedder.as_ref(), &article, &candidates, vectors);
                         // Read once per language; the files were checksum-verified at start, so a
@@ -1264,7 +1294,7 @@ impl Enricher {
                                 }),
                             );
                         }
-                        match &opts.scorer {
+                        match scorer {
                             Some(scorer) => keywords::select_learnt(
                                 &candidates,
                                 &vecs,
@@ -1370,6 +1400,7 @@ impl Enricher {
                 .keywords
                 .as_ref()
                 .and_then(|k| k.scorer.as_ref())
+                .filter(|s| s.reads(embedder.as_ref()))
             {
                 models.insert("keywords".into(), Value::String(scorer.id().to_string()));
                 if let Some(f) = self
@@ -1571,12 +1602,12 @@ mod tests {
     use crate::stages::language::{LinguaDetector, LinguaOptions};
 
     #[test]
-    fn a_learnt_keyword_scorer_without_word_frequencies_is_refused_up_front() {
+    fn keyword_signals_without_word_frequencies_are_refused_up_front() {
         let options = Options {
             summary: None,
             topics: None,
             keywords: Some(KeywordOptions {
-                scorer: Some(keywords::shipped_scorer().unwrap()),
+                explain: true,
                 ..KeywordOptions::default()
             }),
             ..Options::default()

@@ -414,16 +414,17 @@ pub struct EnrichArgs {
     /// fastest; weaker keywords on some sets: benches/THROUGHPUT.md).
     #[arg(long, hide = true)]
     pub keywords_in_context: bool,
-    /// Keyword candidates are ranked in context first (from the sentence passes); only the best N
-    /// (at least 3 x --keywords) are embedded on their own and chosen among. 0: embed every
-    /// candidate on its own (slower, same quality).
+    /// With `--keyword-ranker weighted`: candidates are ranked in context first (from the sentence
+    /// passes); only the best N (at least 3 x --keywords) are embedded on their own and chosen
+    /// among. 0: embed every candidate on its own (slower, same quality).
     #[arg(long, value_name = "N", default_value_t = KeywordOptions::default().shortlist)]
     pub keyword_shortlist: usize,
     /// How keyword candidates are ranked: `learned` (a small model trained on public keyphrase
-    /// sets, shipped with lede; one embedding pass: benches/QUALITY.md) or `weighted` (similarity to
-    /// the article plus fixed weights for frequency, position and head words; the candidates
-    /// shortlisted by it are embedded a second time on their own).
-    #[arg(long, value_enum, default_value = "weighted")]
+    /// sets, shipped with lede, reading the default embedder's vectors; one embedding pass:
+    /// benches/QUALITY.md) or `weighted` (similarity to the article plus fixed weights for
+    /// frequency, position and head words; the candidates shortlisted by it are embedded a second
+    /// time on their own). Articles embedded by another model are ranked by `weighted`.
+    #[arg(long, value_enum, default_value = "learned")]
     pub keyword_ranker: KeywordRanker,
     /// A keyword scorer file made by scripts/train-keyword-scorer, instead of the shipped one
     /// (for cross-validation).

@@ -231,6 +231,15 @@ fn enrich(models_dir: Option<&Path>, args: EnrichArgs) -> anyhow::Result<ExitCod
     options.stop = Some(stop.clone());
     let run = Run::open(options, &args.fields.field_map())?;
     let mut pipeline = args.pipeline(models_dir)?.build()?;
+    if !args.quiet {
+        for id in pipeline.enricher().embedders_without_keyword_scorer() {
+            eprintln!(
+                "lede: note: the learnt keyword scorer reads the vectors of the model it was trained \
+                 on, not those of {id}: keywords of articles embedded by it are ranked by the \
+                 weighted method"
+            );
+        }
+    }
     for path in &args.learn_from {
         let records =
             formats::open(path).with_context(|| format!("cannot read {}", path.display()))?;

@@ -101,14 +101,19 @@ fn frequencies_id<S: serde::Serializer>(
     }
 }
 
-/// The keyword scorer shipped with lede (`models/keywords/scorer.json`).
+/// The keyword scorer shipped with lede (`models/keywords/scorer.json`), read once.
 pub fn shipped_scorer() -> crate::Result<Arc<Scorer>> {
+    static SHIPPED: OnceLock<Arc<Scorer>> = OnceLock::new();
+    if let Some(scorer) = SHIPPED.get() {
+        return Ok(scorer.clone());
+    }
     const BYTES: &[u8] = include_bytes!("../../../models/keywords/scorer.json");
-    Ok(Arc::new(Scorer::built_in(
+    let scorer = Arc::new(Scorer::built_in(
         "keyword-scorer",
         BYTES,
         signals::FEATURES,
-    )?))
+    )?);
+    Ok(SHIPPED.get_or_init(|| scorer).clone())
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -129,7 +134,9 @@ impl Default for KeywordOptions {
             head_weight: 0.3,
             in_context: false,
             shortlist: 30,
-            scorer: None,
+            // The learnt scorer ranks by default (better on every keyphrase set and on the samples:
+            // benches/QUALITY.md). It is compiled in and its checksum tested, so it always loads.
+            scorer: Some(shipped_scorer().expect("the built-in keyword scorer loads (tested)")),
             frequencies: None,
             explain: false,
         }
@@ -997,7 +1004,8 @@ pub fn select_learnt(
 ) -> Vec<Keyword> {
     let logits: Vec<f32> = signals::signals(candidates, vecs, doc_vec, lang, frequencies)
         .iter()
-        .map(|row| scorer.score(row))
+        .zip(vecs)
+        .map(|(row, vec)| scorer.score(row, vec))
         .collect();
     let probabilities: Vec<f32> = logits.iter().map(|l| 1.0 / (1.0 + (-l).exp())).collect();
     select_by_relevance(candidates, vecs, &logits, &probabilities, options, None)
