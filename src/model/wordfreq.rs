@@ -214,28 +214,31 @@ impl<'a> MsgPack<'a> {
             .fold(0usize, |n, b| (n << 8) | usize::from(*b)))
     }
 
-    fn array_len(&mut self) -> std::result::Result<usize, String> {
+    /// Length of an array (`fix` 0x90, then 0xdc, 0xdd) or a map (0x80, 0xde, 0xdf): the fix
+    /// form holds it in the tag's low four bits, the others in the next 2 or 4 bytes.
+    fn container_len(
+        &mut self,
+        fix: u8,
+        wide: u8,
+        what: &str,
+    ) -> std::result::Result<usize, String> {
         match self.byte()? {
-            t @ 0x90..=0x9f => Ok(usize::from(t & 0x0f)),
-            0xdc => self.uint(2),
-            0xdd => self.uint(4),
+            t if t & 0xf0 == fix => Ok(usize::from(t & 0x0f)),
+            t if t == wide => self.uint(2),
+            t if t == wide + 1 => self.uint(4),
             t => Err(format!(
-                "expected an array at byte {}, found 0x{t:02x}",
+                "expected {what} at byte {}, found 0x{t:02x}",
                 self.at - 1
             )),
         }
     }
 
+    fn array_len(&mut self) -> std::result::Result<usize, String> {
+        self.container_len(0x90, 0xdc, "an array")
+    }
+
     fn map_len(&mut self) -> std::result::Result<usize, String> {
-        match self.byte()? {
-            t @ 0x80..=0x8f => Ok(usize::from(t & 0x0f)),
-            0xde => self.uint(2),
-            0xdf => self.uint(4),
-            t => Err(format!(
-                "expected a map at byte {}, found 0x{t:02x}",
-                self.at - 1
-            )),
-        }
+        self.container_len(0x80, 0xde, "a map")
     }
 
     fn str(&mut self) -> std::result::Result<&'a str, String> {

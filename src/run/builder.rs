@@ -27,7 +27,8 @@ use crate::model::encoder::Precision;
 use crate::model::store::{self, Store};
 use crate::model::wordfreq::WordFrequencies;
 use crate::run::pipeline::{
-    EmbedderRouter, Enricher, LearnReport, Options, Outcome, Reuse, TopicsConfig, TrainedTopics,
+    needs_word_frequencies, EmbedderRouter, Enricher, LearnReport, Options, Outcome, Reuse,
+    TopicsConfig, TrainedTopics,
 };
 use crate::stages::keywords::KeywordOptions;
 use crate::stages::language::{LinguaDetector, LinguaOptions};
@@ -276,15 +277,8 @@ impl PipelineBuilder {
         } else {
             None
         };
-        if let (Some(k), Some(router)) = (options.keywords.as_mut(), &embedders) {
-            // Word frequencies are a signal of the learnt scorer: needed where it scores some
-            // article (it reads only its own embedder's vectors), or to explain the signals.
-            let scores_some = k.scorer.as_ref().is_some_and(|s| {
-                std::iter::once(&router.default)
-                    .chain(router.by_language.values())
-                    .any(|e| s.reads(e.as_ref()))
-            });
-            if (scores_some || k.explain) && k.frequencies.is_none() {
+        if let Some(k) = options.keywords.as_mut() {
+            if needs_word_frequencies(k, embedders.as_ref()) && k.frequencies.is_none() {
                 k.frequencies = Some(Arc::new(WordFrequencies::from_store(&store)?));
             }
         }

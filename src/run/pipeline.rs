@@ -141,6 +141,19 @@ struct LabelIndex {
     learned: String,
 }
 
+/// Whether the keyword stage computes the learnt scorer's signals, word frequencies among them: to
+/// explain them, or where the scorer scores some article (it reads only its own embedder's vectors).
+pub(crate) fn needs_word_frequencies(
+    k: &KeywordOptions,
+    embedders: Option<&EmbedderRouter>,
+) -> bool {
+    let scores_some = match (&k.scorer, embedders) {
+        (Some(scorer), Some(router)) => router.all().iter().any(|e| scorer.reads(e.as_ref())),
+        _ => false,
+    };
+    k.explain || scores_some
+}
+
 /// Runs the pipeline over records: holds the options, the language detector, the embedders and
 /// the topic vocabulary's label vectors.
 pub struct Enricher {
@@ -349,13 +362,7 @@ impl Enricher {
             ));
         }
         if let Some(k) = &options.keywords {
-            let scores_some = match (&k.scorer, &embedders) {
-                (Some(scorer), Some(router)) => {
-                    router.all().iter().any(|e| scorer.reads(e.as_ref()))
-                }
-                _ => false,
-            };
-            if (scores_some || k.explain) && k.frequencies.is_none() {
+            if needs_word_frequencies(k, embedders.as_ref()) && k.frequencies.is_none() {
                 return Err(crate::Error::Config(
                     "the learnt keyword scorer needs word frequencies (KeywordOptions::frequencies: \
                      WordFrequencies::from_store; `lede models install wordfreq`)"
