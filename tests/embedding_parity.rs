@@ -323,6 +323,21 @@ fn same_bits_whatever_shares_the_batch(precision: Precision) {
             "budget {budget}"
         );
     }
+    // A window of 64 tokens or more runs alone when no other window has its length (long
+    // sentences mostly do): alone it must give the bits it gives in company of its own length.
+    let model = load_in("multilingual-e5-small", 8192, precision);
+    for n in [40, 90, 200, 380] {
+        let long = words[..n].join(" ");
+        let alone = model.embed(&[&long], TextKind::Passage).unwrap().remove(0);
+        let twice = model.embed(&[&long, &long], TextKind::Passage).unwrap();
+        let thrice = model
+            .embed(&[&long, &long, &long], TextKind::Passage)
+            .unwrap();
+        assert!(
+            twice[0] == alone && twice[1] == alone && thrice[2] == alone,
+            "a text of {n} words alone in its pass"
+        );
+    }
 }
 
 #[test]
