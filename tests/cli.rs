@@ -479,7 +479,7 @@ fn int8_output_is_deterministic_and_marked_as_another_model_state() {
         a.stdout == b.stdout,
         "int8 output differs between thread counts / batch sizes"
     );
-    let fp32 = lines(&run(&[]));
+    let fp32 = lines(&run(&["--precision", "fp32"]));
     for (q, f) in lines(&a).iter().zip(&fp32) {
         let pq = &q["lede"]["provenance"];
         let pf = &f["lede"]["provenance"];
@@ -490,6 +490,72 @@ fn int8_output_is_deterministic_and_marked_as_another_model_state() {
         // Same teaser as fp32 on the samples.
         assert_eq!(q["lede"]["summary"]["text"], f["lede"]["summary"]["text"]);
     }
+}
+
+#[test]
+fn the_default_precision_is_bf16_where_the_cpu_has_it_with_fp32_results() {
+    let run = |extra: &[&str]| {
+        let mut args = vec!["enrich", SAMPLES, "--quiet"];
+        args.extend_from_slice(extra);
+        let out = lede(&args);
+        assert_success(&out);
+        out
+    };
+    let auto = run(&[]);
+    let fp32 = run(&["--precision", "fp32"]);
+    if !lede::model::encoder::cpu_has_bf16() {
+        assert!(
+            auto.stdout == fp32.stdout,
+            "auto is fp32 on a CPU without bf16"
+        );
+        return;
+    }
+    let small_batches = run(&["--threads", "1", "--batch-tokens", "512"]);
+    assert!(
+        auto.stdout == small_batches.stdout,
+        "bf16 output differs between thread counts / batch sizes"
+    );
+    let (mut same_keywords, mut keywords) = (0, 0);
+    for (b, f) in lines(&auto).iter().zip(&lines(&fp32)) {
+        let (b, f) = (&b["lede"], &f["lede"]);
+        let embedder = b["provenance"]["models"]["embedder"].as_str().unwrap();
+        assert!(embedder.ends_with("+bf16"), "{embedder}");
+        assert_ne!(
+            b["provenance"]["config_hash"],
+            f["provenance"]["config_hash"]
+        );
+        // The shipped IPTC head and keyword scorer still apply (fitted to the weights).
+        assert_eq!(b["provenance"]["models"], {
+            let mut m = f["provenance"]["models"].clone();
+            m["embedder"] = embedder.into();
+            m
+        });
+        assert_eq!(b["summary"]["text"], f["summary"]["text"]);
+        let ids = |l: &Value| -> Vec<Value> {
+            l["topics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["id"].clone())
+                .collect()
+        };
+        assert_eq!(ids(b), ids(f), "{}", b["id"]);
+        let texts = |l: &Value| -> Vec<String> {
+            l["keywords"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["text"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let fk = texts(f);
+        same_keywords += texts(b).iter().filter(|k| fk.contains(k)).count();
+        keywords += fk.len();
+    }
+    assert!(
+        same_keywords * 10 >= keywords * 9,
+        "bf16 kept {same_keywords} of fp32's {keywords} keywords"
+    );
 }
 
 #[test]

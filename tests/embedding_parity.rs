@@ -208,9 +208,45 @@ fn a_vector_is_the_same_bits_whatever_shares_its_batch() {
 }
 
 #[test]
+fn a_bf16_vector_is_the_same_bits_whatever_shares_its_batch() {
+    // bf16 is the default where the CPU has it; elsewhere it is emulated, and as slow as
+    // it is, it must give the same bits whatever the batch too (checked where it runs fast).
+    if !lede::model::encoder::cpu_has_bf16() {
+        eprintln!("this CPU has no bfloat16 instructions: bf16 batch test skipped");
+        return;
+    }
+    same_bits_whatever_shares_the_batch(Precision::Bf16);
+}
+
+#[test]
 fn an_int8_vector_is_the_same_bits_whatever_shares_its_batch() {
     // Activations are quantised per token, not per pass: a pass's other rows must not matter.
     same_bits_whatever_shares_the_batch(Precision::Int8);
+}
+
+#[test]
+fn bf16_vectors_stay_within_cosine_0_9999_of_fp32() {
+    // The bound that lets `auto` choose bf16: measured lowest 0.99995 on e5-small (benches/THROUGHPUT.md).
+    let fx = fixture();
+    let c = case(&fx);
+    let texts: Vec<&str> = c.texts.iter().map(|s| s.as_str()).collect();
+    for name in ["multilingual-e5-small", "all-MiniLM-L6-v2"] {
+        let fp32 = load(name, 8192);
+        let bf16 = load_in(name, 8192, Precision::Bf16);
+        assert_eq!(bf16.id(), format!("{}+bf16", fp32.id()));
+        assert_eq!(bf16.weights_id(), fp32.id());
+        for kind in [TextKind::Passage, TextKind::Query] {
+            let a = fp32.embed(&texts, kind).unwrap();
+            let b = bf16.embed(&texts, kind).unwrap();
+            assert_within(0.9999, &format!("{name} bf16 vs fp32"), &c, &b, &a, &|_| {
+                false
+            });
+            assert!(
+                a != b,
+                "{name}: bf16 gave fp32's exact vectors: not run in bf16?"
+            );
+        }
+    }
 }
 
 #[test]

@@ -30,8 +30,15 @@ pub type TextsAndSpans = (Vec<Vec<f32>>, Vec<Vec<Vec<f32>>>);
 
 /// The embedding stage: turns texts into vectors that the teaser, keywords and topics compare.
 pub trait Embedder: Send + Sync {
-    /// `name@sha256:<prefix>` of the weights, for provenance and cache keys.
+    /// `name@sha256:<prefix>` of the weights, for provenance and cache keys; a run in other
+    /// arithmetic or another runtime adds it (`+bf16`, `+int8`, `+onnx`): its vectors differ.
     fn id(&self) -> &str;
+    /// The weights' part of [`Embedder::id`]: what a trained topic head or keyword scorer was
+    /// fitted to, and reads whatever arithmetic runs the weights.
+    fn weights_id(&self) -> &str {
+        let id = self.id();
+        &id[..id.find('+').unwrap_or(id.len())]
+    }
     /// Length of every vector this embedder returns.
     fn dim(&self) -> usize;
     /// One L2-normalised vector per text, in order. Empty texts give a zero vector.
@@ -241,6 +248,7 @@ impl BertEmbedder {
     /// Runs the linear layers in `precision` from now on. Not fp32 changes the vectors a little,
     /// so it changes the id (and with it every cache and fingerprint keyed on it).
     pub fn with_precision(mut self, precision: Precision) -> Result<Self> {
+        let precision = precision.resolve();
         if precision == self.precision {
             return Ok(self);
         }

@@ -1,8 +1,9 @@
-//! Our own BERT encoder forward pass on tch, so that its linear layers can run in int8.
+//! Our own BERT encoder forward pass on tch, so that its linear layers can run in bf16 or int8.
 //!
 //! rust-bert's `BertModel` owns its `nn::Linear` layers and cannot swap them; this module reads the
 //! same weights (from the loaded `VarStore`) and repeats its forward pass op for op: in `Fp32` it
-//! gives rust-bert's hidden states (tests/embedding_parity.rs), in `Int8` the six linear layers of
+//! gives rust-bert's hidden states (tests/embedding_parity.rs), in `Bf16` the linear layers multiply
+//! bfloat16 inputs and weights (layer norms, attention and residual sums stay fp32), in `Int8` the six linear layers of
 //! each block (query, key, value, attention output, intermediate, output: over 90% of the FLOPs at
 //! sentence lengths) multiply int8 by int8 into int32, except the attention's value projection,
 //! which stays fp32 (see `from_variables`).
@@ -21,9 +22,15 @@ use tch::{Kind, Tensor};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
-    /// 32-bit floats throughout: rust-bert's own forward pass.
+    /// The fastest precision measured to lose nothing on this CPU: bf16 where it has bfloat16
+    /// instructions (AVX512-BF16), fp32 elsewhere ([`Precision::resolve`]).
     #[default]
+    Auto,
+    /// 32-bit floats throughout: rust-bert's own forward pass.
     Fp32,
+    /// Linear layers multiply bfloat16 by bfloat16 (fp32 sums); everything else in fp32. Only fast
+    /// on CPUs with bfloat16 instructions: emulated elsewhere, 26-48x slower (benches/THROUGHPUT.md).
+    Bf16,
     /// Linear layers multiply int8 by int8 into int32 (the value projection stays fp32; see the
     /// module docs).
     Int8,
@@ -33,9 +40,13 @@ impl std::str::FromStr for Precision {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         match s {
+            "auto" => Ok(Precision::Auto),
             "fp32" => Ok(Precision::Fp32),
+            "bf16" => Ok(Precision::Bf16),
             "int8" => Ok(Precision::Int8),
-            _ => Err(format!("unknown precision {s:?} (fp32 or int8)")),
+            _ => Err(format!(
+                "unknown precision {s:?} (auto, fp32, bf16 or int8)"
+            )),
         }
     }
 }
@@ -43,9 +54,36 @@ impl std::str::FromStr for Precision {
 impl std::fmt::Display for Precision {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
+            Precision::Auto => "auto",
             Precision::Fp32 => "fp32",
+            Precision::Bf16 => "bf16",
             Precision::Int8 => "int8",
         })
+    }
+}
+
+impl Precision {
+    /// The precision that runs: `Auto` becomes bf16 where this CPU has bfloat16 instructions (its
+    /// vectors stay within cosine 0.9999 of fp32 and the pipeline's outputs held on every eval set:
+    /// benches/QUALITY.md), fp32 elsewhere; the others are kept as asked.
+    pub fn resolve(self) -> Precision {
+        match self {
+            Precision::Auto if cpu_has_bf16() => Precision::Bf16,
+            Precision::Auto => Precision::Fp32,
+            other => other,
+        }
+    }
+}
+
+/// Whether this CPU multiplies bfloat16 natively (AVX512-BF16, which AMX CPUs also have).
+pub fn cpu_has_bf16() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx512bf16")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
     }
 }
 
@@ -62,6 +100,10 @@ enum Linear {
         weight: Tensor,
         bias: Tensor,
     },
+    Bf16 {
+        weight: Tensor,
+        bias: Tensor,
+    },
     Int8 {
         /// Quantised weight, transposed: [in, out].
         weight_t: Tensor,
@@ -73,8 +115,12 @@ enum Linear {
 
 impl Linear {
     fn new(weight: Tensor, bias: Tensor, precision: Precision) -> Linear {
-        match precision {
-            Precision::Fp32 => Linear::Fp32 { weight, bias },
+        match precision.resolve() {
+            Precision::Fp32 | Precision::Auto => Linear::Fp32 { weight, bias },
+            Precision::Bf16 => Linear::Bf16 {
+                weight: weight.to_kind(Kind::BFloat16),
+                bias,
+            },
             Precision::Int8 => {
                 let (q, scale) = quantize_rows(&weight);
                 Linear::Int8 {
@@ -89,6 +135,12 @@ impl Linear {
     fn forward(&self, x: &Tensor) -> Tensor {
         match self {
             Linear::Fp32 { weight, bias } => x.linear(weight, Some(bias)),
+            Linear::Bf16 { weight, bias } => {
+                x.to_kind(Kind::BFloat16)
+                    .linear::<&Tensor>(weight, None)
+                    .to_kind(Kind::Float)
+                    + bias
+            }
             Linear::Int8 {
                 weight_t,
                 scale,

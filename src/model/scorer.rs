@@ -148,13 +148,11 @@ impl Scorer {
     }
 
     /// Whether it can score with this embedder's vectors: always for a scorer of signals only, else
-    /// only the embedder it was trained on (an ONNX run of the same weights, `+onnx`, included).
+    /// only the embedder it was trained on, in any arithmetic or runtime (`+bf16`, `+onnx`, ...).
     pub fn reads(&self, embedder: &dyn crate::model::embed::Embedder) -> bool {
         match self.vector_input() {
             None => true,
-            Some((trained_on, dim)) => {
-                embedder.id().split('+').next() == Some(trained_on) && embedder.dim() == dim
-            }
+            Some((trained_on, dim)) => embedder.weights_id() == trained_on && embedder.dim() == dim,
         }
     }
 

@@ -143,7 +143,7 @@ impl Default for PipelineBuilder {
             embedder: "multilingual-e5-small".into(),
             embedder_for: Vec::new(),
             batch: BatchOptions::default(),
-            precision: Precision::Fp32,
+            precision: Precision::Auto,
             options: Options {
                 summary: Some(ExtractiveOptions::default()),
                 keywords: Some(KeywordOptions::default()),
@@ -188,7 +188,8 @@ impl PipelineBuilder {
         self
     }
 
-    /// Weights in fp32 (default) or int8.
+    /// Arithmetic of the embedder's linear layers: `Auto` (default: bf16 where the CPU has it, else
+    /// fp32), or fp32, bf16, int8 as asked.
     pub fn precision(mut self, precision: Precision) -> Self {
         self.precision = precision;
         self

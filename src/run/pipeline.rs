@@ -521,16 +521,17 @@ impl Enricher {
             return Err(bad("its labels are not the vocabulary's top level".into()));
         }
         for e in router.all() {
-            match model.heads.get(e.id()) {
+            // A head is fitted to the weights: it reads their vectors in any arithmetic.
+            match model.heads.get(e.weights_id()) {
                 Some(h) if h.dim == e.dim() => {
-                    index.heads.insert(e.id().to_string(), h.clone());
+                    index.heads.insert(e.weights_id().to_string(), h.clone());
                 }
                 _ if model.built_in => {}
                 _ => {
                     return Err(bad(format!(
                         "trained for the embedder(s) {}, this run uses {}; retrain it with this run's models",
                         model.heads.keys().cloned().collect::<Vec<_>>().join(", "),
-                        e.id()
+                        e.weights_id()
                     )))
                 }
             }
@@ -760,8 +761,8 @@ impl Enricher {
                 continue;
             };
             let fit = learn::train(ex, &ids, e.dim(), options);
-            heads.insert(e.id().to_string(), fit.head);
-            metrics.insert(e.id().to_string(), fit.metrics);
+            heads.insert(e.weights_id().to_string(), fit.head);
+            metrics.insert(e.weights_id().to_string(), fit.metrics);
         }
         Ok(TrainedTopics {
             labels: ids,
@@ -1373,7 +1374,7 @@ impl Enricher {
                         let x = vecs.with_title(topics::TITLE_WEIGHT);
                         let roots = topics::top_level(&t.taxonomy).len();
                         let zero_shot = HeadWeights::zero_shot(roots, x.len(), t.options.zero_shot);
-                        let head = index.heads.get(embedder.id()).unwrap_or(&zero_shot);
+                        let head = index.heads.get(embedder.weights_id()).unwrap_or(&zero_shot);
                         let probs = topics::probabilities(&t.taxonomy, &shares, &x, head);
                         let found = topics::assign(&probs, &t.taxonomy, &language.code, &t.options);
                         if let Some(best) = &found.best_below {
@@ -1395,7 +1396,7 @@ impl Enricher {
                         out.insert("topics_reason".into(), too_short());
                     }
                 }
-                let model = if index.heads.contains_key(embedder.id()) {
+                let model = if index.heads.contains_key(embedder.weights_id()) {
                     index.learned.clone()
                 } else {
                     "zero-shot".into()

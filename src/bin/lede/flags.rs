@@ -167,7 +167,7 @@ pub struct LearnArgs {
     #[arg(long, value_name = "LANG=MODEL")]
     pub embedder_for: Vec<String>,
     /// Arithmetic of the embedder's linear layers (as for `enrich`).
-    #[arg(long, default_value = "fp32")]
+    #[arg(long, default_value = "auto")]
     pub precision: lede::model::encoder::Precision,
     #[command(flatten)]
     pub fields: FieldArgs,
@@ -338,10 +338,12 @@ pub struct EnrichArgs {
     /// Most tokens per model forward pass (each pass holds texts of one token length, unpadded).
     #[arg(long, default_value_t = 8192)]
     pub batch_tokens: usize,
-    /// Arithmetic of the embedder's linear layers: fp32, or int8 (whole pipeline about 1.7x faster; e5-small
-    /// vectors within cosine 0.999 of fp32, teasers and keywords hold, topics lose up to 2 points: see
-    /// README and benches/QUALITY.md). Part of the config fingerprint.
-    #[arg(long, default_value = "fp32")]
+    /// Arithmetic of the embedder's linear layers: auto (bf16 where the CPU has bfloat16 instructions,
+    /// else fp32), fp32, bf16, or int8 (whole pipeline about 1.7x faster; e5-small vectors within cosine
+    /// 0.999 of fp32, topics lose up to 2 points: see benches/QUALITY.md). The arithmetic that ran is in
+    /// the embedder's id in provenance (`+bf16`) and in the config fingerprint; pin fp32 where output must
+    /// be byte-identical across machines (shards on mixed hardware).
+    #[arg(long, default_value = "auto")]
     pub precision: lede::model::encoder::Precision,
     /// Embedding model for every language (a model name from `lede models list`, or a local HF-layout folder).
     #[arg(long, default_value = "multilingual-e5-small")]
