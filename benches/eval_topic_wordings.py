@@ -5,7 +5,11 @@ site's tag list has them ("Sport", "Biznes"), one short phrase per class, and th
 benches/eval_topics.py. The bare names and phrases were written for this script without looking at
 scores; none of them is tuned.
 
-    python3 benches/eval_topic_wordings.py [--eval-dir ../shared/eval] [--lede target/release/lede]
+With --learn, a second table: `lede learn` on the first 10 articles of each class (file order, as in
+benches/eval_topics.py), scored on the rest, beside zero-shot on the same rest, for each wording. A learnt
+head works in article space, so the wording should matter less once a site has tagged a few articles.
+
+    python3 benches/eval_topic_wordings.py [--eval-dir ../shared/eval] [--lede target/release/lede] [--learn]
 """
 import argparse
 import json
@@ -16,7 +20,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from eval_topics import CLASSES, ROOT, run, topic_stats  # noqa: E402
+from eval_topics import CLASSES, ROOT, fmt, run, topic_stats  # noqa: E402
 
 # Bare names: the class as a site's tag list would have it.
 BARE = {
@@ -52,16 +56,25 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--eval-dir", default=os.path.join(ROOT, "..", "shared", "eval"))
     ap.add_argument("--lede", default=os.path.join(ROOT, "target", "release", "lede"))
+    ap.add_argument("--learn", action="store_true", help="also lede learn on 10 articles a class")
     args, extra = ap.parse_known_args()
     print("Each cell: first topic right % / ECE of its score / right % among topics scored >= 0.8 (how many) "
           "/ % of articles with a topic >= 0.5.\n")
     print("| set | n | bare names | one short phrase | facet lists (eval_topics.py) |")
     print("|---|---|---|---|---|")
+    learnt_rows = []
     for name in CLASSES:
         path = os.path.join(args.eval_dir, name + ".jsonl")
         records = [json.loads(l) for l in open(path, encoding="utf-8")]
         gold = {r["id"]: r["gold_category"] for r in records}
-        cells = []
+        same = lambda o, t: t["id"] == gold[o["id"]]  # noqa: E731
+        seen, train, test = {}, [], []
+        for r in records:
+            c = r["gold_category"]
+            seen[c] = seen.get(c, 0) + 1
+            (train if seen[c] <= 10 else test).append(r)
+        rest = {r["id"] for r in test}
+        cells, learnt = [], []
         for wording in (BARE[name], PHRASE[name], None):
             with tempfile.TemporaryDirectory() as tmp:
                 tax = os.path.join(tmp, name + ".jsonl")
@@ -74,9 +87,29 @@ def main():
                         f.write(json.dumps(row, ensure_ascii=False) + "\n")
                 out = run([args.lede, "enrich", path, "--no-summary", "--no-keywords", "--quiet", "--taxonomy", tax,
                            "--topics", "3", "--topic-threshold", "0", "--text-field", "text"] + extra)
-            s = topic_stats(out, lambda o, t: t["id"] == gold[o["id"]])
-            cells.append(f"{s['acc']:.1f} / {s['ece']:.3f} / {s['p80']:.1f} ({s['n80']}) / {s['covered']:.0f}")
+                if args.learn:
+                    tr, te, model = (os.path.join(tmp, f) for f in ("train.jsonl", "test.jsonl", "model"))
+                    for fn, rs in ((tr, train), (te, test)):
+                        with open(fn, "w", encoding="utf-8") as f:
+                            for r in rs:
+                                f.write(json.dumps(dict(r, tags=[r["gold_category"]]), ensure_ascii=False) + "\n")
+                    subprocess.run([args.lede, "learn", tr, "--taxonomy", tax, "--text-field", "text", "-q", "-o",
+                                    model] + extra, check=True)
+                    few = run([args.lede, "enrich", te, "--no-summary", "--no-keywords", "--quiet", "--taxonomy", tax,
+                               "--topics", "3", "--topic-threshold", "0", "--text-field", "text", "--topic-model",
+                               model] + extra)
+                    zero_rest = topic_stats([o for o in out if o["id"] in rest], same)
+                    learnt.append(f"{zero_rest['acc']:.1f} -> {fmt(topic_stats(few, same))}")
+            s = topic_stats(out, same)
+            cells.append(fmt(s))
         print(f"| {name} | {len(records)} | " + " | ".join(cells) + " |", flush=True)
+        learnt_rows.append(f"| {name} | {len(test)} | " + " | ".join(learnt) + " |")
+    if args.learn:
+        print("\n`lede learn` on 10 articles a class, scored on the rest: zero-shot first topic right % on the same "
+              "rest -> learnt (first topic right % / ECE / right % among topics >= 0.8 (n) / % with a topic >= 0.5).\n")
+        print("| set | n (rest) | bare names | one short phrase | facet lists |")
+        print("|---|---|---|---|---|")
+        print("\n".join(learnt_rows))
 
 
 if __name__ == "__main__":
