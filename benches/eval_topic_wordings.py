@@ -57,13 +57,14 @@ def main():
     ap.add_argument("--eval-dir", default=os.path.join(ROOT, "..", "shared", "eval"))
     ap.add_argument("--lede", default=os.path.join(ROOT, "target", "release", "lede"))
     ap.add_argument("--learn", action="store_true", help="also lede learn on 10 articles a class")
+    ap.add_argument("--sets", default=",".join(CLASSES))
     args, extra = ap.parse_known_args()
     print("Each cell: first topic right % / ECE of its score / right % among topics scored >= 0.8 (how many) "
           "/ % of articles with a topic >= 0.5.\n")
     print("| set | n | bare names | one short phrase | facet lists (eval_topics.py) |")
     print("|---|---|---|---|---|")
     learnt_rows = []
-    for name in CLASSES:
+    for name in args.sets.split(","):
         path = os.path.join(args.eval_dir, name + ".jsonl")
         records = [json.loads(l) for l in open(path, encoding="utf-8")]
         gold = {r["id"]: r["gold_category"] for r in records}
@@ -104,6 +105,8 @@ def main():
             cells.append(fmt(s))
         print(f"| {name} | {len(records)} | " + " | ".join(cells) + " |", flush=True)
         learnt_rows.append(f"| {name} | {len(test)} | " + " | ".join(learnt) + " |")
+        if args.learn:
+            print(f"(learnt) {learnt_rows[-1]}", file=sys.stderr, flush=True)
     if args.learn:
         print("\n`lede learn` on 10 articles a class, scored on the rest: zero-shot first topic right % on the same "
               "rest -> learnt (first topic right % / ECE / right % among topics >= 0.8 (n) / % with a topic >= 0.5).\n")
