@@ -516,8 +516,8 @@ fn the_default_precision_is_bf16_where_the_cpu_has_it_with_fp32_results() {
         "bf16 output differs between thread counts / batch sizes"
     );
     let (mut same_keywords, mut keywords) = (0, 0);
-    for (b, f) in lines(&auto).iter().zip(&lines(&fp32)) {
-        let (b, f) = (&b["lede"], &f["lede"]);
+    for (b_record, f_record) in lines(&auto).iter().zip(&lines(&fp32)) {
+        let (b, f) = (&b_record["lede"], &f_record["lede"]);
         let embedder = b["provenance"]["models"]["embedder"].as_str().unwrap();
         assert!(embedder.ends_with("+bf16"), "{embedder}");
         assert_ne!(
@@ -540,16 +540,11 @@ fn the_default_precision_is_bf16_where_the_cpu_has_it_with_fp32_results() {
                 .collect()
         };
         assert_eq!(ids(b), ids(f), "{}", b["id"]);
-        let texts = |l: &Value| -> Vec<String> {
-            l["keywords"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|k| k["text"].as_str().unwrap().to_string())
-                .collect()
-        };
-        let fk = texts(f);
-        same_keywords += texts(b).iter().filter(|k| fk.contains(k)).count();
+        let fk = keyword_texts(f_record);
+        same_keywords += keyword_texts(b_record)
+            .iter()
+            .filter(|k| fk.contains(k))
+            .count();
         keywords += fk.len();
     }
     assert!(
@@ -573,22 +568,15 @@ fn the_keyword_shortlist_changes_only_keywords_and_few_of_them() {
     };
     let (two_stage, every) = (run(&[]), run(&["--keyword-shortlist", "0"]));
     let (mut same, mut total) = (0, 0);
-    for (a, b) in two_stage.iter().zip(&every) {
-        let (a, b) = (&a["lede"], &b["lede"]);
+    for (a_record, b_record) in two_stage.iter().zip(&every) {
+        let (a, b) = (&a_record["lede"], &b_record["lede"]);
         assert_eq!(a["summary"], b["summary"]);
         assert_eq!(a["topics"], b["topics"]);
         assert_ne!(
             a["provenance"]["config_hash"],
             b["provenance"]["config_hash"]
         );
-        let words = |k: &Value| -> Vec<String> {
-            k.as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x["text"].as_str().unwrap().to_string())
-                .collect()
-        };
-        let (ka, kb) = (words(&a["keywords"]), words(&b["keywords"]));
+        let (ka, kb) = (keyword_texts(a_record), keyword_texts(b_record));
         assert_eq!(ka.len(), kb.len());
         same += ka.iter().filter(|k| kb.contains(k)).count();
         total += kb.len();

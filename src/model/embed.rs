@@ -263,7 +263,7 @@ impl BertEmbedder {
                 )?),
             };
         }
-        let base = self.id.split('+').next().unwrap_or_default().to_string();
+        let base = self.weights_id().to_string();
         self.id = match precision {
             Precision::Fp32 => base,
             other => format!("{base}+{other}"),

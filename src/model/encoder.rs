@@ -2,8 +2,9 @@
 //!
 //! rust-bert's `BertModel` owns its `nn::Linear` layers and cannot swap them; this module reads the
 //! same weights (from the loaded `VarStore`) and repeats its forward pass op for op: in `Fp32` it
-//! gives rust-bert's hidden states (tests/embedding_parity.rs), in `Bf16` the linear layers multiply
-//! bfloat16 inputs and weights (layer norms, attention and residual sums stay fp32), in `Int8` the six linear layers of
+//! gives rust-bert's hidden states (tests/embedding_parity.rs), in `Bf16` the linear layers but the
+//! value projection (as in int8) multiply bfloat16 inputs and weights (layer norms, attention and
+//! residual sums stay fp32), in `Int8` the six linear layers of
 //! each block (query, key, value, attention output, intermediate, output: over 90% of the FLOPs at
 //! sentence lengths) multiply int8 by int8 into int32, except the attention's value projection,
 //! which stays fp32 (see `from_variables`).
@@ -28,7 +29,8 @@ pub enum Precision {
     Auto,
     /// 32-bit floats throughout: rust-bert's own forward pass.
     Fp32,
-    /// Linear layers multiply bfloat16 by bfloat16 (fp32 sums); everything else in fp32. Only fast
+    /// Linear layers but the value projection multiply bfloat16 by bfloat16 (fp32 sums); everything
+    /// else in fp32. Only fast
     /// on CPUs with bfloat16 instructions: emulated elsewhere, 26-48x slower (benches/THROUGHPUT.md).
     Bf16,
     /// Linear layers multiply int8 by int8 into int32 (the value projection stays fp32; see the

@@ -134,7 +134,8 @@ struct LabelIndex {
     /// Mean vector of topics::reference_texts() per embedder (flat vocabularies only).
     references: HashMap<String, Vec<f32>>,
     spaces: HashMap<String, topics::LabelSpace>,
-    /// The trained head per embedder id; an embedder without one scores zero-shot.
+    /// The trained head per embedder weights id (`Embedder::weights_id`); an embedder without one
+    /// scores zero-shot.
     heads: HashMap<String, HeadWeights>,
     /// What the heads are (a model id, or the fingerprint of examples learnt from), for provenance
     /// and the config fingerprint; `zero-shot` when there are none.
@@ -244,9 +245,9 @@ pub struct LearnReport {
 pub struct TrainedTopics {
     /// The subjects the heads score (the vocabulary's top-level ids).
     pub labels: Vec<String>,
-    /// One head per embedder id.
+    /// One head per embedder weights id (`Embedder::weights_id`: any arithmetic reads it).
     pub heads: BTreeMap<String, HeadWeights>,
-    /// Cross-validated figures per embedder id: the learnt head beside the zero-shot method.
+    /// Cross-validated figures per embedder weights id: the learnt head beside the zero-shot method.
     pub metrics: BTreeMap<String, learn::Metrics>,
     /// What was read.
     pub report: LearnReport,
