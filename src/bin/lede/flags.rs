@@ -453,9 +453,10 @@ pub struct EnrichArgs {
     /// none is left, "topics" is empty and "topics_reason" says why.
     #[arg(long, default_value_t = lede::stages::topics::DEFAULT_THRESHOLD)]
     pub topic_threshold: f32,
-    /// Calibration of zero-shot topic scores, "A,C" in p = sigmoid(A ln(share + 0.001) + C): for
-    /// benches/calibrate_topics.py, which fits the built-in values.
-    #[arg(long, value_name = "A,C", hide = true)]
+    /// Calibration of zero-shot topic scores, "A,C[,M]" in p = sigmoid(A z + M (z - the best other
+    /// label's z) + C), z = ln(share + 0.001): for benches/calibrate_topics.py, which fits the
+    /// built-in values.
+    #[arg(long, value_name = "A,C[,M]", hide = true)]
     pub topic_calibration: Option<String>,
     /// A topic model trained by `lede learn` (a folder): its vocabulary and its trained head.
     /// Default for IPTC: the head shipped with lede.
@@ -668,14 +669,20 @@ impl EnrichArgs {
                 zero_shot: match &self.topic_calibration {
                     Some(spec) => {
                         let parse = || -> Option<Platt> {
-                            let (a, c) = spec.split_once(',')?;
-                            Some(Platt {
-                                a: a.trim().parse().ok()?,
-                                c: c.trim().parse().ok()?,
-                            })
+                            let n: Vec<f32> = spec
+                                .split(',')
+                                .map(|x| x.trim().parse().ok())
+                                .collect::<Option<_>>()?;
+                            match n[..] {
+                                [a, c] => Some(Platt::new(a, c)),
+                                [a, c, margin] => Some(Platt { a, c, margin }),
+                                _ => None,
+                            }
                         };
                         parse().with_context(|| {
-                            format!("--topic-calibration expects A,C (two numbers), got {spec:?}")
+                            format!(
+                                "--topic-calibration expects A,C or A,C,M (numbers), got {spec:?}"
+                            )
                         })?
                     }
                     None => TopicOptions::default().zero_shot,

@@ -8,7 +8,7 @@
 //! Deterministic: the weights start at zero, every step sees the whole set, folds are fixed by
 //! the examples' keys, and training runs on one thread; same examples and options give the same
 //! bytes.
-use super::head::{HeadWeights, Platt, SHARE_FLOOR};
+use super::head::{margins, HeadWeights, Platt, SHARE_FLOOR};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Reduction, Tensor};
@@ -191,40 +191,44 @@ fn fit_weights(
         w: to_vec(&weights.transpose(0, 1).contiguous()),
         b: to_vec(&b),
         prior: to_vec(&prior)[0],
-        platt: Platt { a: 1.0, c: 0.0 },
+        platt: Platt::new(1.0, 0.0),
     }
 }
 
-/// Platt scaling fitted to (logit, applies) pairs by logistic loss. The slope is kept positive
-/// (`a = exp(α)`): a higher logit never means a lower probability, even where a few held-out
-/// predictions happen to run backwards (a handful of tagged articles); the fit then flattens
-/// towards the base rate instead of inverting the ranking.
-pub fn fit_platt(pairs: &[(f32, bool)]) -> Platt {
-    if pairs.is_empty() {
-        return Platt { a: 1.0, c: 0.0 };
+/// Platt scaling on the logit and its margin, fitted to (logit, margin, applies) rows by logistic
+/// loss. Both slopes are kept positive (`a = exp(α)`, `margin = exp(μ)`): a higher logit never means
+/// a lower probability, even where a few held-out predictions happen to run backwards (a handful of
+/// tagged articles); the fit then flattens towards the base rate instead of inverting the ranking.
+/// The margin weighs as much as the archive says: much where an article has one tag (a clear first
+/// is surer than a close race), little where articles carry several.
+pub fn fit_platt(rows: &[(f32, f32, bool)]) -> Platt {
+    if rows.is_empty() {
+        return Platt::new(1.0, 0.0);
     }
-    let z: Vec<f32> = pairs.iter().map(|p| p.0).collect();
-    let y: Vec<f32> = pairs.iter().map(|p| if p.1 { 1.0 } else { 0.0 }).collect();
-    let z = Tensor::from_slice(&z);
-    let y = Tensor::from_slice(&y);
+    let column = |f: fn(&(f32, f32, bool)) -> f32| {
+        Tensor::from_slice(&rows.iter().map(f).collect::<Vec<f32>>())
+    };
+    let (z, m, y) = (
+        column(|r| r.0),
+        column(|r| r.1),
+        column(|r| f32::from(u8::from(r.2))),
+    );
     let vs = nn::VarStore::new(Device::Cpu);
     let log_a = vs.root().zeros("log_a", &[1]);
     let c = vs.root().zeros("c", &[1]);
+    let log_m = vs.root().var("log_m", &[1], nn::Init::Const(-2.0));
     let mut opt = nn::Adam::default()
         .build(&vs, 0.05)
         .expect("Adam over a fresh VarStore");
     for _ in 0..500 {
-        let loss = (&z * log_a.exp() + &c).binary_cross_entropy_with_logits::<Tensor>(
-            &y,
-            None,
-            None,
-            Reduction::Mean,
-        );
+        let loss = (&z * log_a.exp() + &m * log_m.exp() + &c)
+            .binary_cross_entropy_with_logits::<Tensor>(&y, None, None, Reduction::Mean);
         opt.backward_step(&loss);
     }
     Platt {
         a: to_vec(&log_a.exp())[0],
         c: to_vec(&c)[0],
+        margin: to_vec(&log_m.exp())[0],
     }
 }
 
@@ -271,14 +275,16 @@ fn out_of_fold(
     out
 }
 
-fn pairs(examples: &[Example], logits: &[Vec<f32>]) -> Vec<(f32, bool)> {
+/// One (logit, margin, applies) row for every subject of every example.
+fn calibration_rows(examples: &[Example], logits: &[Vec<f32>]) -> Vec<(f32, f32, bool)> {
     examples
         .iter()
         .zip(logits)
         .flat_map(|(e, z)| {
             z.iter()
+                .zip(margins(z))
                 .enumerate()
-                .map(move |(l, &z)| (z, e.tags.contains(&l)))
+                .map(move |(l, (&z, m))| (z, m, e.tags.contains(&l)))
         })
         .collect()
 }
@@ -401,11 +407,8 @@ pub fn train(examples: &[Example], ids: &[String], dim: usize, options: &LearnOp
             .iter()
             .map(|e| e.shares.iter().map(|s| (s + SHARE_FLOOR).ln()).collect())
             .collect();
-        let zero_platt = fit_platt(&pairs(examples, &zero));
-        let zero_probs: Vec<Vec<f32>> = zero
-            .iter()
-            .map(|z| z.iter().map(|&z| zero_platt.probability(z)).collect())
-            .collect();
+        let zero_platt = fit_platt(&calibration_rows(examples, &zero));
+        let zero_probs: Vec<Vec<f32>> = zero.iter().map(|z| zero_platt.probabilities(z)).collect();
         let mut best: Option<(f64, f64, Vec<Vec<f32>>)> = None;
         for &l2 in &options.penalties {
             let logits = out_of_fold(examples, &fold, k, labels, dim, l2, options);
@@ -420,11 +423,8 @@ pub fn train(examples: &[Example], ids: &[String], dim: usize, options: &LearnOp
             }
         }
         let (_, l2, logits) = best.expect("at least one penalty");
-        let platt = fit_platt(&pairs(examples, &logits));
-        let probs: Vec<Vec<f32>> = logits
-            .iter()
-            .map(|z| z.iter().map(|&z| platt.probability(z)).collect())
-            .collect();
+        let platt = fit_platt(&calibration_rows(examples, &logits));
+        let probs: Vec<Vec<f32>> = logits.iter().map(|z| platt.probabilities(z)).collect();
         let all: Vec<&Example> = examples.iter().collect();
         let mut head = fit_weights(&all, labels, dim, l2, options);
         head.platt = platt;
@@ -491,19 +491,33 @@ mod tests {
     #[test]
     fn platt_scaling_never_turns_the_ranking_around() {
         // Held-out logits that run backwards (higher logit, wrong): the slope stays positive.
-        let pairs: Vec<(f32, bool)> = (0..40).map(|i| (i as f32 / 10.0, i < 20)).collect();
-        let p = fit_platt(&pairs);
-        assert!(
-            p.a > 0.0 && p.probability(4.0) >= p.probability(0.0),
-            "{p:?}"
-        );
+        let rows: Vec<(f32, f32, bool)> = (0..40).map(|i| (i as f32 / 10.0, 0.0, i < 20)).collect();
+        let p = fit_platt(&rows);
+        let q = p.probabilities(&[4.0, 0.0]);
+        assert!(p.a > 0.0 && p.margin > 0.0 && q[0] >= q[1], "{p:?} {q:?}");
     }
 
     #[test]
     fn platt_scaling_matches_the_observed_rate() {
         // Logit 0 is right 3 times in 4: the fitted probability at 0 should be near 0.75.
-        let pairs: Vec<(f32, bool)> = (0..400).map(|i| (0.0, i % 4 != 0)).collect();
-        let p = fit_platt(&pairs).probability(0.0);
+        let rows: Vec<(f32, f32, bool)> = (0..400).map(|i| (0.0, 0.0, i % 4 != 0)).collect();
+        let p = fit_platt(&rows).probabilities(&[0.0])[0];
         assert!((p - 0.75).abs() < 0.02, "{p}");
+    }
+
+    #[test]
+    fn platt_scaling_learns_that_a_clear_first_is_surer_than_a_close_race() {
+        // One tag an article: the first subject is right when it leads by more than 1, whatever
+        // its own logit.
+        let rows: Vec<(f32, f32, bool)> = (0..400)
+            .map(|i| {
+                let lead = (i % 20) as f32 / 10.0;
+                ((i % 7) as f32 / 7.0, lead, lead > 1.0)
+            })
+            .collect();
+        let p = fit_platt(&rows);
+        let clear = p.probabilities(&[0.5, -1.5])[0];
+        let close = p.probabilities(&[0.5, 0.3])[0];
+        assert!(clear > close + 0.3, "{p:?}: {clear} against {close}");
     }
 }

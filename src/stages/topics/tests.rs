@@ -245,8 +245,11 @@ fn zero_shot_probabilities_rise_with_the_share_and_are_calibrated() {
     let p = probabilities(&t, &[0.9, 0.1], &x, &head);
     assert!(p[0] > p[1], "{p:?}");
     assert!(p.iter().all(|p| (0.0..=1.0).contains(p)));
-    // A head's weights over the article vector move a subject's probability.
-    let mut trained = head.clone();
+    // A learnt head's weights over the article vector move a subject's probability, and only
+    // its (its scaling has no margin: its subjects are not exclusive).
+    let learnt = head::HeadWeights::zero_shot(2, 3, head::Platt::new(1.0, 0.0));
+    let p = probabilities(&t, &[0.9, 0.1], &x, &learnt);
+    let mut trained = learnt.clone();
     trained.w[3 + 2] = 5.0;
     let q = probabilities(&t, &[0.9, 0.1], &x, &trained);
     assert!(q[1] > p[1] && q[0] == p[0], "{q:?}");
