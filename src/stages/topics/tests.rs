@@ -245,8 +245,8 @@ fn zero_shot_probabilities_rise_with_the_share_and_are_calibrated() {
     let p = probabilities(&t, &[0.9, 0.1], &x, &head);
     assert!(p[0] > p[1], "{p:?}");
     assert!(p.iter().all(|p| (0.0..=1.0).contains(p)));
-    // A learnt head's weights over the article vector move a subject's probability, and only
-    // its (its scaling has no margin: its subjects are not exclusive).
+    // A head's weights over the article vector move a subject's probability, and, with a scaling
+    // without margin (a folder written before the margin), only that subject's.
     let learnt = head::HeadWeights::zero_shot(2, 3, head::Platt::new(1.0, 0.0));
     let p = probabilities(&t, &[0.9, 0.1], &x, &learnt);
     let mut trained = learnt.clone();
