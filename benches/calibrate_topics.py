@@ -64,18 +64,18 @@ def fit(rows, with_margin=True):
     Returns (a, c, m)."""
     w = [1.0, 0.0, 0.0]  # a, c, m
     k = 3 if with_margin else 2
+    # One (features, is gold) row per (article, label), built once for every Newton step.
+    samples = [([x, 1.0, d][:k], 1.0 if i == g else 0.0)
+               for z, g in rows for i, (x, d) in enumerate(zip(z, margins(z)))]
     for _ in range(50):
         grad = [0.0] * k
         hess = [[0.0] * k for _ in range(k)]
-        for z, g in rows:
-            for i, (x, d) in enumerate(zip(z, margins(z))):
-                f = [x, 1.0, d][:k]
-                p = 1 / (1 + math.exp(-sum(wi * fi for wi, fi in zip(w, f))))
-                y = 1.0 if i == g else 0.0
-                for r in range(k):
-                    grad[r] += (p - y) * f[r]
-                    for q in range(k):
-                        hess[r][q] += p * (1 - p) * f[r] * f[q]
+        for f, y in samples:
+            p = 1 / (1 + math.exp(-sum(wi * fi for wi, fi in zip(w, f))))
+            for r in range(k):
+                grad[r] += (p - y) * f[r]
+                for q in range(k):
+                    hess[r][q] += p * (1 - p) * f[r] * f[q]
         step = solve(hess, grad)
         if step is None:
             break
