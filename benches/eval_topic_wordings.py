@@ -20,7 +20,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from eval_topics import CLASSES, ROOT, fmt, run, topic_stats  # noqa: E402
+from eval_topics import CLASSES, ROOT, first_per_class, fmt, run, topic_stats  # noqa: E402
 
 # Bare names: the class as a site's tag list would have it.
 BARE = {
@@ -69,11 +69,7 @@ def main():
         records = [json.loads(l) for l in open(path, encoding="utf-8")]
         gold = {r["id"]: r["gold_category"] for r in records}
         same = lambda o, t: t["id"] == gold[o["id"]]  # noqa: E731
-        seen, train, test = {}, [], []
-        for r in records:
-            c = r["gold_category"]
-            seen[c] = seen.get(c, 0) + 1
-            (train if seen[c] <= 10 else test).append(r)
+        train, test = first_per_class(records)
         rest = {r["id"] for r in test}
         cells, learnt = [], []
         for wording in (BARE[name], PHRASE[name], None):

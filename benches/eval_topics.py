@@ -169,6 +169,16 @@ def topic_stats(out, right):
             "p80": 100 * right80 / at80 if at80 else float("nan"), "n80": at80}
 
 
+def first_per_class(records, k=10):
+    """The first k articles of each class in file order (to learn from), and the rest (to score)."""
+    seen, train, test = {}, [], []
+    for r in records:
+        c = r["gold_category"]
+        seen[c] = seen.get(c, 0) + 1
+        (train if seen[c] <= k else test).append(r)
+    return train, test
+
+
 def fmt(s):
     return f"{s['acc']:.1f} / {s['ece']:.3f} / {s['p80']:.1f} ({s['n80']}) / {s['covered']:.0f}"
 
@@ -204,15 +214,7 @@ def main():
             flags = ["--no-summary", "--no-keywords", "--quiet", "--taxonomy", tax, "--topics", "3",
                      "--topic-threshold", "0", "--text-field", "text"] + extra
             zero = topic_stats(run([args.lede, "enrich", path] + flags), same)
-            # 10 examples per class, first in file order; scored on the rest.
-            seen, train, test = {}, [], []
-            for r in records:
-                c = r["gold_category"]
-                if seen.get(c, 0) < 10:
-                    seen[c] = seen.get(c, 0) + 1
-                    train.append(r)
-                else:
-                    test.append(r)
+            train, test = first_per_class(records)
             tr, te, full = (os.path.join(tmp, f) for f in ("train.jsonl", "test.jsonl", "all.jsonl"))
             for fn, rs in ((tr, train), (te, test), (full, records)):
                 with open(fn, "w", encoding="utf-8") as f:
