@@ -267,3 +267,95 @@ fn default_iptc_topics_are_probabilities_from_the_shipped_head() {
         }
     }
 }
+
+/// First topic of each tagged sample article (id -> (its tags, the topic given)), zero-shot with the
+/// site's bare tag names.
+fn first_topics_of_tagged(extra: &[&str]) -> Vec<(String, Vec<String>, String)> {
+    let mut args = vec![
+        "enrich",
+        TAGGED,
+        "--no-summary",
+        "--no-keywords",
+        "--taxonomy",
+        SITE_TAGS,
+        "--topic-threshold",
+        "0",
+    ];
+    args.extend_from_slice(extra);
+    let out = lede(&args);
+    assert_success(&out);
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter_map(|o| {
+            let tags: Vec<String> = match &o["tags"] {
+                Value::String(t) => vec![t.clone()],
+                Value::Array(a) => a
+                    .iter()
+                    .filter_map(|t| t.as_str().map(String::from))
+                    .collect(),
+                _ => return None,
+            };
+            let first = o["lede"]["topics"][0]["id"].as_str()?.to_string();
+            Some((o["id"].as_str().unwrap().to_string(), tags, first))
+        })
+        .collect()
+}
+
+#[test]
+fn a_bare_sport_tag_takes_the_sports_reports() {
+    // samples/site-tags.txt is four bare Polish names. Anchored, "Sport" borrows the description of
+    // IPTC's sport subject, so every sports report lands there; as a bare word it loses one to
+    // "Polityka".
+    let anchored = first_topics_of_tagged(&["--label-anchors"]);
+    let sport: Vec<_> = anchored
+        .iter()
+        .filter(|(_, tags, _)| tags.iter().any(|t| t == "Sport"))
+        .collect();
+    assert!(sport.len() >= 5, "{sport:?}");
+    for (id, _, first) in &sport {
+        assert_eq!(first, "Sport", "{id}");
+    }
+    let plain = first_topics_of_tagged(&[]);
+    assert!(
+        plain
+            .iter()
+            .any(|(_, tags, first)| tags.iter().any(|t| t == "Sport") && first != "Sport"),
+        "{plain:?}"
+    );
+}
+
+#[test]
+fn a_model_learnt_with_anchored_labels_is_refused_without_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m");
+    assert_success(&learn(&model, &["--quiet", "--label-anchors"]));
+    let card: Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("model.json")).unwrap()).unwrap();
+    assert_eq!(card["anchors"]["Sport"], "medtop:15000000@pl", "{card}");
+    let out = lede(&[
+        "enrich",
+        SAMPLES,
+        "--no-summary",
+        "--no-keywords",
+        "--topic-model",
+        model.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("anchored to IPTC subjects as") && err.contains("Sport -> medtop:15000000@pl"),
+        "{err}"
+    );
+    // With them again, it serves.
+    assert_success(&lede(&[
+        "enrich",
+        SAMPLES,
+        "--no-summary",
+        "--no-keywords",
+        "--label-anchors",
+        "--topic-model",
+        model.to_str().unwrap(),
+    ]));
+}

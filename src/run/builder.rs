@@ -152,6 +152,7 @@ impl Default for PipelineBuilder {
                     options: TopicOptions::default(),
                     example_weight: 1.0,
                     model: TopicModel::shipped_iptc().map(Arc::new),
+                    anchor_labels: false,
                 }),
                 ..Options::default()
             },

@@ -16,7 +16,7 @@ use crate::stages::summary::extractive::{self, ExtractiveOptions};
 use crate::stages::summary::Summary;
 use crate::stages::topics::head::{HeadWeights, ModelCard, TopicModel, MODEL_FORMAT};
 use crate::stages::topics::learn::{self, LearnOptions};
-use crate::stages::topics::{self, Taxonomy, TopicOptions};
+use crate::stages::topics::{self, anchor, Taxonomy, TopicOptions};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -51,6 +51,9 @@ pub struct TopicsConfig {
     /// A trained topic head (`lede learn`, or the one shipped for IPTC); `None`: zero-shot with
     /// calibrated scores.
     pub model: Option<Arc<TopicModel>>,
+    /// Bare tag names of a site's vocabulary borrow the description of the IPTC subject they name
+    /// (`topics::anchor`); off by default (measured in benches/QUALITY.md).
+    pub anchor_labels: bool,
 }
 
 /// Everything that decides what a record's enrichment contains.
@@ -133,6 +136,11 @@ struct LabelIndex {
     text_vecs: HashMap<String, Vec<Vec<f32>>>,
     /// Mean vector of topics::reference_texts() per embedder (flat vocabularies only).
     references: HashMap<String, Vec<f32>>,
+    /// `Taxonomy::hash` of the vocabulary as the label vectors see it (with anchored labels'
+    /// borrowed descriptions): what the config fingerprint names.
+    vectors_hash: String,
+    /// Each anchored label's id and what it borrowed (`medtop:…@lang`), `topics::anchor`.
+    anchors: BTreeMap<String, String>,
     spaces: HashMap<String, topics::LabelSpace>,
     /// The trained head per embedder weights id (`Embedder::weights_id`); an embedder without one
     /// scores zero-shot.
@@ -253,6 +261,9 @@ pub struct TrainedTopics {
     pub report: LearnReport,
     /// Fingerprint of the tagged articles (content hashes and tags).
     pub fingerprint: String,
+    /// The labels anchored to IPTC subjects while training (`topics::anchor`): the zero-shot
+    /// evidence the heads learnt from.
+    pub anchors: BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]
@@ -313,6 +324,7 @@ impl TrainedTopics {
                 "articles": self.report.articles,
                 "fingerprint": self.fingerprint,
             }),
+            anchors: self.anchors.clone(),
             files: BTreeMap::new(),
         };
         TopicModel::write(dir, card, &self.heads, files)
@@ -380,20 +392,24 @@ impl Enricher {
         }
         let labels = match (&options.topics, &embedders) {
             (Some(t), Some(router)) => {
+                // A site's bare tag names borrow the description of the IPTC subject they name:
+                // the vocabulary as the label vectors see it.
+                let (seen, anchors) =
+                    Self::anchor_labels(t, router, &*detector, options.cache_dir.as_deref())?;
                 // Label texts, then the names of narrower labels and the facets of descriptions
                 // (a label is represented by what it covers: topics::subject_vectors).
-                let own = t.taxonomy.label_texts();
-                let parts = t.taxonomy.part_texts();
+                let own = seen.label_texts();
+                let parts = seen.part_texts();
                 let texts: Vec<&str> = own.iter().chain(&parts).map(|s| s.as_str()).collect();
                 let mut text_vecs = HashMap::new();
                 for e in router.all() {
-                    let key = format!("{}\n{}\nquery", e.id(), t.taxonomy.hash());
+                    let key = format!("{}\n{}\nquery", e.id(), seen.hash());
                     let mut vecs =
                         cached_vectors(options.cache_dir.as_deref(), &key, texts.len(), || {
                             e.embed(&texts, TextKind::Query)
                         })?;
                     let part_vecs = vecs.split_off(own.len());
-                    let vecs = topics::subject_vectors(&t.taxonomy, vecs, &part_vecs);
+                    let vecs = topics::subject_vectors(&seen, vecs, &part_vecs);
                     text_vecs.insert(e.id().to_string(), vecs);
                 }
                 // A flat vocabulary's labels are corrected for how near they sit to text in
@@ -428,6 +444,8 @@ impl Enricher {
                     text_vecs,
                     heads: HashMap::new(),
                     learned: "zero-shot".into(),
+                    vectors_hash: seen.hash(),
+                    anchors,
                 };
                 if let Some(model) = &t.model {
                     Self::install_model(&mut index, t, model, router)?;
@@ -476,7 +494,12 @@ impl Enricher {
                     .as_ref()
                     .map(|l| l.learned.as_str())
                     .unwrap_or("");
-                (t.taxonomy.hash(), &t.options, t.example_weight, learned)
+                let vocabulary = self
+                    .labels
+                    .as_ref()
+                    .map(|l| l.vectors_hash.clone())
+                    .unwrap_or_else(|| t.taxonomy.hash());
+                (vocabulary, &t.options, t.example_weight, learned)
             }),
             keywords: &o.keywords,
         };
@@ -491,6 +514,49 @@ impl Enricher {
             .entry(language.to_string())
             .or_insert_with(|| self.fingerprint(language))
             .clone()
+    }
+
+    /// The vocabulary as its label vectors should see it, and what was anchored: each bare tag name
+    /// of a flat vocabulary that names an IPTC subject (`topics::anchor`, decided by the default
+    /// embedder, so every embedder sees the same texts). The vocabulary itself when nothing is.
+    fn anchor_labels(
+        t: &TopicsConfig,
+        router: &EmbedderRouter,
+        detector: &dyn LanguageDetector,
+        cache_dir: Option<&std::path::Path>,
+    ) -> crate::Result<(Taxonomy, BTreeMap<String, String>)> {
+        let which = if t.anchor_labels {
+            anchor::anchorable(&t.taxonomy)
+        } else {
+            Vec::new()
+        };
+        if which.is_empty() {
+            return Ok(((*t.taxonomy).clone(), BTreeMap::new()));
+        }
+        let e = &router.default;
+        let names: Vec<&str> = which
+            .iter()
+            .map(|&i| t.taxonomy.labels[i].label.as_str())
+            .collect();
+        let label_vecs = e.embed(&names, TextKind::Query)?;
+        let candidates = anchor::candidates();
+        let texts: Vec<&str> = candidates.iter().map(|c| c.name.as_str()).collect();
+        let mut h = Sha256::new();
+        texts.iter().for_each(|t| h.update(t.as_bytes()));
+        let key = format!(
+            "{}\nanchor candidates {}\nquery",
+            e.id(),
+            hex::encode(h.finalize())
+        );
+        let candidate_vecs = cached_vectors(cache_dir, &key, texts.len(), || {
+            e.embed(&texts, TextKind::Query)
+        })?;
+        let chosen = anchor::choose(&which, &label_vecs, &candidates, &candidate_vecs);
+        // Descriptions in the vocabulary's own language where lede has them: the model matches
+        // texts of one language far better than across two (measured in benches/QUALITY.md).
+        let language = detector.detect(&t.taxonomy.label_texts().join(", ")).code;
+        let (seen, borrowed) = anchor::anchored(&t.taxonomy, &chosen, &candidates, &language);
+        Ok((seen, borrowed))
     }
 
     /// Uses a trained topic model's heads, after checking that it was made for this vocabulary and
@@ -512,6 +578,24 @@ impl Enricher {
                 model.card.vocabulary_hash,
                 t.taxonomy.scheme,
                 t.taxonomy.hash()
+            )));
+        }
+        // The head learnt from zero-shot evidence: labels anchored otherwise score otherwise.
+        if model.card.anchors != index.anchors {
+            let show = |a: &BTreeMap<String, String>| {
+                if a.is_empty() {
+                    "none".to_string()
+                } else {
+                    a.iter()
+                        .map(|(l, s)| format!("{l} -> {s}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            };
+            return Err(bad(format!(
+                "trained with the labels anchored to IPTC subjects as {}, this run anchors {}; retrain it with `lede learn` (or give --label-anchors to both or neither)",
+                show(&model.card.anchors),
+                show(&index.anchors)
             )));
         }
         let roots: Vec<&str> = topics::top_level(&t.taxonomy)
@@ -771,6 +855,7 @@ impl Enricher {
             metrics,
             report,
             fingerprint: format!("sha256:{}", hex::encode(hasher.finalize())),
+            anchors: index.anchors.clone(),
         })
     }
 

@@ -154,6 +154,9 @@ pub struct LearnArgs {
     /// IPTC levels the vocabulary has (as for `enrich`).
     #[arg(long, default_value_t = 2)]
     pub topic_depth: usize,
+    /// Anchor bare tag names to the IPTC subjects they name (as for `enrich`).
+    #[arg(long)]
+    pub label_anchors: bool,
     /// Cross-validation folds: they choose the penalty, calibrate the scores and make the report.
     #[arg(long, default_value_t = LearnOptions::default().folds)]
     pub folds: usize,
@@ -220,6 +223,7 @@ impl LearnArgs {
                 options: TopicOptions::default(),
                 example_weight: 1.0,
                 model: None,
+                anchor_labels: self.label_anchors,
             }));
         with_models(builder, models_dir, &self.embedder_for)
     }
@@ -446,6 +450,12 @@ pub struct EnrichArgs {
     /// IPTC Media Topics levels to choose from (1 = the 17 top-level subjects, up to 6).
     #[arg(long, default_value_t = 2)]
     pub topic_depth: usize,
+    /// Anchor the site's bare tag names to the IPTC subjects they name: a label with neither
+    /// description nor examples that names one ("Sport", "Biznes", "Wirtschaft") is matched with
+    /// that subject's description, in the vocabulary's language. Helps where tags are subjects,
+    /// can hurt where they are desks (benches/QUALITY.md).
+    #[arg(long)]
+    pub label_anchors: bool,
     /// Most topics per article.
     #[arg(long, default_value_t = 3)]
     pub topics: usize,
@@ -690,6 +700,7 @@ impl EnrichArgs {
             },
             example_weight: self.topic_example_weight,
             model: model.map(Arc::new),
+            anchor_labels: self.label_anchors,
         }))
     }
 

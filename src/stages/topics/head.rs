@@ -173,6 +173,10 @@ pub struct ModelCard {
     pub options: serde_json::Value,
     /// Tagged articles trained on, and their fingerprint.
     pub training: serde_json::Value,
+    /// Labels of a site's vocabulary anchored to IPTC subjects when it was trained (label id ->
+    /// `medtop:…@lang`, `topics::anchor`); absent when none was.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub anchors: BTreeMap<String, String>,
     /// SHA-256 of every other file in the folder.
     pub files: BTreeMap<String, String>,
 }
@@ -444,6 +448,7 @@ mod tests {
             embedders: BTreeMap::new(),
             options: serde_json::json!({}),
             training: serde_json::json!({}),
+            anchors: BTreeMap::new(),
             files: BTreeMap::new(),
         }
     }
