@@ -5,6 +5,10 @@ site's tag list has them ("Sport", "Biznes"), one short phrase per class, and th
 benches/eval_topics.py. The bare names and phrases were written for this script without looking at
 scores; none of them is tuned.
 
+Bare names and short phrases are scored twice: as they are (the default) and anchored to the IPTC subject
+they name (`--label-anchors`, src/stages/topics/anchor.rs); facet lists are descriptions, which are never
+anchored.
+
 With --learn, a second table: `lede learn` on the first 10 articles of each class (file order, as in
 benches/eval_topics.py), scored on the rest, beside zero-shot on the same rest, for each wording. A learnt
 head works in article space, so the wording should matter less once a site has tagged a few articles.
@@ -61,8 +65,9 @@ def main():
     args, extra = ap.parse_known_args()
     print("Each cell: first topic right % / ECE of its score / right % among topics scored >= 0.8 (how many) "
           "/ % of articles with a topic >= 0.5.\n")
-    print("| set | n | bare names | one short phrase | facet lists (eval_topics.py) |")
-    print("|---|---|---|---|---|")
+    print("| set | n | bare names | bare names, --label-anchors | one short phrase "
+          "| one short phrase, --label-anchors | facet lists (eval_topics.py) |")
+    print("|---|---|---|---|---|---|---|")
     learnt_rows = []
     for name in args.sets.split(","):
         path = os.path.join(args.eval_dir, name + ".jsonl")
@@ -82,8 +87,13 @@ def main():
                         else:
                             row = {"id": k, "label": wording[k]}
                         f.write(json.dumps(row, ensure_ascii=False) + "\n")
-                out = run([args.lede, "enrich", path, "--no-summary", "--no-keywords", "--quiet", "--taxonomy", tax,
-                           "--topics", "3", "--topic-threshold", "0", "--text-field", "text"] + extra)
+                flags = ["--no-summary", "--no-keywords", "--quiet", "--taxonomy", tax, "--topics", "3",
+                         "--topic-threshold", "0", "--text-field", "text"] + extra
+                out = run([args.lede, "enrich", path] + flags)
+                cells.append(fmt(topic_stats(out, same)))
+                if wording is not None:
+                    anchored = run([args.lede, "enrich", path, "--label-anchors"] + flags)
+                    cells.append(fmt(topic_stats(anchored, same)))
                 if args.learn:
                     tr, te, model = (os.path.join(tmp, f) for f in ("train.jsonl", "test.jsonl", "model"))
                     for fn, rs in ((tr, train), (te, test)):
@@ -97,8 +107,6 @@ def main():
                                model] + extra)
                     zero_rest = topic_stats([o for o in out if o["id"] in rest], same)
                     learnt.append(f"{zero_rest['acc']:.1f} -> {fmt(topic_stats(few, same))}")
-            s = topic_stats(out, same)
-            cells.append(fmt(s))
         print(f"| {name} | {len(records)} | " + " | ".join(cells) + " |", flush=True)
         learnt_rows.append(f"| {name} | {len(test)} | " + " | ".join(learnt) + " |")
         if args.learn:

@@ -22,10 +22,11 @@ fn learn(out: &Path, extra: &[&str]) -> std::process::Output {
     lede(&args)
 }
 
-fn enrich_topics(extra: &[&str]) -> Vec<Value> {
+/// Topics only, with the site's tags, for `input`: each output record.
+fn enrich_topics_of(input: &str, extra: &[&str]) -> Vec<Value> {
     let mut args = vec![
         "enrich",
-        SAMPLES,
+        input,
         "--no-summary",
         "--no-keywords",
         "--taxonomy",
@@ -39,6 +40,10 @@ fn enrich_topics(extra: &[&str]) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+fn enrich_topics(extra: &[&str]) -> Vec<Value> {
+    enrich_topics_of(SAMPLES, extra)
 }
 
 #[test]
@@ -268,26 +273,13 @@ fn default_iptc_topics_are_probabilities_from_the_shipped_head() {
     }
 }
 
-/// First topic of each tagged sample article (id -> (its tags, the topic given)), zero-shot with the
+/// Each tagged sample article as (id, its tags, its first topic), zero-shot with the
 /// site's bare tag names.
 fn first_topics_of_tagged(extra: &[&str]) -> Vec<(String, Vec<String>, String)> {
-    let mut args = vec![
-        "enrich",
-        TAGGED,
-        "--no-summary",
-        "--no-keywords",
-        "--taxonomy",
-        SITE_TAGS,
-        "--topic-threshold",
-        "0",
-    ];
+    let mut args = vec!["--topic-threshold", "0"];
     args.extend_from_slice(extra);
-    let out = lede(&args);
-    assert_success(&out);
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+    enrich_topics_of(TAGGED, &args)
+        .into_iter()
         .filter_map(|o| {
             let tags: Vec<String> = match &o["tags"] {
                 Value::String(t) => vec![t.clone()],
