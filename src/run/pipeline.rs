@@ -539,7 +539,11 @@ impl Enricher {
             .map(|&i| t.taxonomy.labels[i].label.as_str())
             .collect();
         let label_vecs = e.embed(&names, TextKind::Query)?;
-        let candidates = anchor::candidates();
+        // The vocabulary's language decides which IPTC names its labels are matched against and
+        // the language of the descriptions they borrow: the model matches texts of one language
+        // far better than across two (measured in benches/QUALITY.md).
+        let language = detector.detect(&t.taxonomy.label_texts().join(", ")).code;
+        let candidates = anchor::candidates(&language);
         let texts: Vec<&str> = candidates.iter().map(|c| c.name.as_str()).collect();
         let mut h = Sha256::new();
         texts.iter().for_each(|t| h.update(t.as_bytes()));
@@ -552,9 +556,6 @@ impl Enricher {
             e.embed(&texts, TextKind::Query)
         })?;
         let chosen = anchor::choose(&which, &label_vecs, &candidates, &candidate_vecs);
-        // Descriptions in the vocabulary's own language where lede has them: the model matches
-        // texts of one language far better than across two (measured in benches/QUALITY.md).
-        let language = detector.detect(&t.taxonomy.label_texts().join(", ")).code;
         let (seen, borrowed) = anchor::anchored(&t.taxonomy, &chosen, &candidates, &language);
         Ok((seen, borrowed))
     }
