@@ -2,15 +2,16 @@
 //! ("Sport", "Biznes", "Wirtschaft") gives the embedder one word to match whole articles against;
 //! the same subject described ("matches, leagues, players, transfers...") matches far better
 //! (benches/QUALITY.md, "A site's own wording"). When such a name sits close to the name of an IPTC
-//! subject in one of the languages lede describes subjects in, the label borrows the description
-//! written for that subject's top-level subject (models/iptc/subjects.jsonl), in the language of
-//! the name it matched. Only the label's vector changes: its id, name and the vocabulary's hash
-//! stay the site's own.
+//! subject in the vocabulary's language (one of those lede describes subjects in), the label borrows
+//! the description written for that subject's top-level subject (models/iptc/subjects.jsonl), in
+//! that language. Only the label's vector changes: its id, name and the vocabulary's hash stay the
+//! site's own.
 //!
 //! Names that match no subject closely ("Polska", "Inland", "Etat": desks, not subjects) stay as
 //! they are, and so do two labels that would borrow the same description (it would no longer tell
 //! them apart).
 use super::Taxonomy;
+use crate::model::embed::cosine;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -24,7 +25,7 @@ pub const LANGUAGES: [&str; 4] = ["en", "de", "fr", "pl"];
 /// How near (cosine of e5 query vectors) a label's name must be to an IPTC subject's name to
 /// borrow its description. Measured on the bare names and short phrases of
 /// benches/eval_topic_wordings.py: "Sport"/"Biznes"/"Kultur" match their subject at 0.92-1.0,
-/// desk names ("Polska", "Świat", "Inland", "World") at 0.86-0.89, to unrelated subjects.
+/// desk names ("Polska", "Świat", "Inland", "World") at 0.86-0.90, to unrelated subjects.
 pub const MIN_COSINE: f32 = 0.91;
 
 /// One IPTC name a label can match: a subject of the top two levels, in one language.
@@ -93,20 +94,6 @@ pub fn anchorable(taxonomy: &Taxonomy) -> Vec<usize> {
             l.description.trim().is_empty() && l.examples.is_empty()
         })
         .collect()
-}
-
-fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    let (mut ab, mut aa, mut bb) = (0f32, 0f32, 0f32);
-    for (x, y) in a.iter().zip(b) {
-        ab += x * y;
-        aa += x * x;
-        bb += y * y;
-    }
-    if aa == 0.0 || bb == 0.0 {
-        0.0
-    } else {
-        ab / (aa.sqrt() * bb.sqrt())
-    }
 }
 
 /// Each label's anchor, as an index into `candidates`: `labels[k]` is the label index whose name
