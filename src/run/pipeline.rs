@@ -394,8 +394,9 @@ impl Enricher {
             (Some(t), Some(router)) => {
                 // A site's bare tag names borrow the description of the IPTC subject they name:
                 // the vocabulary as the label vectors see it.
-                let (seen, anchors) =
+                let (anchored, anchors) =
                     Self::anchor_labels(t, router, &*detector, options.cache_dir.as_deref())?;
+                let seen = anchored.as_ref().unwrap_or(&t.taxonomy);
                 // Label texts, then the names of narrower labels and the facets of descriptions
                 // (a label is represented by what it covers: topics::subject_vectors).
                 let own = seen.label_texts();
@@ -409,7 +410,7 @@ impl Enricher {
                             e.embed(&texts, TextKind::Query)
                         })?;
                     let part_vecs = vecs.split_off(own.len());
-                    let vecs = topics::subject_vectors(&seen, vecs, &part_vecs);
+                    let vecs = topics::subject_vectors(seen, vecs, &part_vecs);
                     text_vecs.insert(e.id().to_string(), vecs);
                 }
                 // A flat vocabulary's labels are corrected for how near they sit to text in
@@ -419,9 +420,7 @@ impl Enricher {
                 if !t.taxonomy.hierarchical {
                     let texts = topics::reference_texts();
                     let texts: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
-                    let mut h = Sha256::new();
-                    texts.iter().for_each(|t| h.update(t.as_bytes()));
-                    let texts_hash = hex::encode(h.finalize());
+                    let texts_hash = texts_hash(&texts);
                     for e in router.all() {
                         let key = format!("{}\nreference {texts_hash}\nquery", e.id());
                         let vecs = cached_vectors(
@@ -518,20 +517,21 @@ impl Enricher {
 
     /// The vocabulary as its label vectors should see it, and what was anchored: each bare tag name
     /// of a flat vocabulary that names an IPTC subject (`topics::anchor`, decided by the default
-    /// embedder, so every embedder sees the same texts). The vocabulary itself when nothing is.
+    /// embedder, so every embedder sees the same texts). `None` when nothing is anchorable: the
+    /// vocabulary itself serves.
     fn anchor_labels(
         t: &TopicsConfig,
         router: &EmbedderRouter,
         detector: &dyn LanguageDetector,
         cache_dir: Option<&std::path::Path>,
-    ) -> crate::Result<(Taxonomy, BTreeMap<String, String>)> {
+    ) -> crate::Result<(Option<Taxonomy>, BTreeMap<String, String>)> {
         let which = if t.anchor_labels {
             anchor::anchorable(&t.taxonomy)
         } else {
             Vec::new()
         };
         if which.is_empty() {
-            return Ok(((*t.taxonomy).clone(), BTreeMap::new()));
+            return Ok((None, BTreeMap::new()));
         }
         let e = &router.default;
         let names: Vec<&str> = which
@@ -545,19 +545,17 @@ impl Enricher {
         let language = detector.detect(&t.taxonomy.label_texts().join(", ")).code;
         let candidates = anchor::candidates(&language);
         let texts: Vec<&str> = candidates.iter().map(|c| c.name.as_str()).collect();
-        let mut h = Sha256::new();
-        texts.iter().for_each(|t| h.update(t.as_bytes()));
         let key = format!(
             "{}\nanchor candidates {}\nquery",
             e.id(),
-            hex::encode(h.finalize())
+            texts_hash(&texts)
         );
         let candidate_vecs = cached_vectors(cache_dir, &key, texts.len(), || {
             e.embed(&texts, TextKind::Query)
         })?;
         let chosen = anchor::choose(&which, &label_vecs, &candidates, &candidate_vecs);
         let (seen, borrowed) = anchor::anchored(&t.taxonomy, &chosen, &candidates, &language);
-        Ok((seen, borrowed))
+        Ok((Some(seen), borrowed))
     }
 
     /// Uses a trained topic model's heads, after checking that it was made for this vocabulary and
@@ -1537,6 +1535,13 @@ impl Enricher {
 
 /// Vectors from the on-disk cache, or computed and then cached (atomically: temp file, rename). A
 /// damaged or mismatched cache file is ignored and rewritten.
+/// SHA-256 (hex) of a list of texts, for the cache key of their vectors.
+fn texts_hash(texts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    texts.iter().for_each(|t| h.update(t.as_bytes()));
+    hex::encode(h.finalize())
+}
+
 fn cached_vectors(
     dir: Option<&std::path::Path>,
     key: &str,
