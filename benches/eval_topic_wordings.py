@@ -63,6 +63,8 @@ def main():
     ap.add_argument("--learn", action="store_true", help="also lede learn on 10 articles a class")
     ap.add_argument("--sets", default=",".join(CLASSES))
     args, extra = ap.parse_known_args()
+    if "--label-anchors" in extra:
+        ap.error("--label-anchors: the script already scores bare names and phrases with and without it")
     print("Each cell: first topic right % / ECE of its score / right % among topics scored >= 0.8 (how many) "
           "/ % of articles with a topic >= 0.5.\n")
     print("| set | n | bare names | bare names, --label-anchors | one short phrase "
