@@ -715,6 +715,8 @@ impl Enricher {
             .map(|&i| t.taxonomy.labels[i].id.clone())
             .collect();
         let mut examples: BTreeMap<String, Vec<learn::Example>> = BTreeMap::new();
+        // Each example's grams as (interned id, count) until the lexicon is chosen, below.
+        let mut gram_table = topics::lexical::GramTable::default();
         let mut report = LearnReport::default();
         let mut seen: HashMap<String, String> = HashMap::new();
         let mut hasher = Sha256::new();
@@ -798,6 +800,11 @@ impl Enricher {
                     *report.examples_per_label.entry(ids[k].clone()).or_default() += 1;
                 }
                 report.articles += 1;
+                let grams: Vec<(u32, f32)> = gram_table
+                    .add(&format!("{}\n{}", article.title, article.body))
+                    .into_iter()
+                    .map(|(id, count)| (id, count as f32))
+                    .collect();
                 let routed = router.for_language(&p.language.code).id();
                 for e in router.all() {
                     if e.id() != routed && e.id() != router.default.id() {
@@ -820,6 +827,7 @@ impl Enricher {
                             x: vecs.with_title(topics::TITLE_WEIGHT),
                             shares: topics::branch_shares(&t.taxonomy, &shares),
                             tags: found.clone(),
+                            grams: grams.clone(),
                         });
                 }
             }
@@ -838,13 +846,23 @@ impl Enricher {
                 ));
             }
         }
+        let (lexicon, column) = gram_table.lexicon();
+        for ex in examples.values_mut() {
+            for e in ex.iter_mut() {
+                e.grams = lexicon.features_of(
+                    e.grams
+                        .iter()
+                        .filter_map(|&(id, count)| Some((column[id as usize]?, count as u32))),
+                );
+            }
+        }
         let mut heads = BTreeMap::new();
         let mut metrics = BTreeMap::new();
         for e in router.all() {
             let Some(ex) = examples.get(e.id()) else {
                 continue;
             };
-            let fit = learn::train(ex, &ids, e.dim(), options);
+            let fit = learn::train(ex, &ids, e.dim(), Some(&lexicon), options);
             heads.insert(e.weights_id().to_string(), fit.head);
             metrics.insert(e.weights_id().to_string(), fit.metrics);
         }
@@ -1460,7 +1478,8 @@ impl Enricher {
                         let roots = topics::top_level(&t.taxonomy).len();
                         let zero_shot = HeadWeights::zero_shot(roots, x.len(), t.options.zero_shot);
                         let head = index.heads.get(embedder.weights_id()).unwrap_or(&zero_shot);
-                        let probs = topics::probabilities(&t.taxonomy, &shares, &x, head);
+                        let text = format!("{}\n{}", article.title, article.body);
+                        let probs = topics::probabilities(&t.taxonomy, &shares, &x, &text, head);
                         let found = topics::assign(&probs, &t.taxonomy, &language.code, &t.options);
                         if let Some(best) = &found.best_below {
                             out.insert(

@@ -7,6 +7,7 @@
 //! zero-shot method with calibrated scores; `lede learn` (see `learn`) fits `w`, `b` and `prior` on
 //! tagged articles and `a`, `c` on their held-out predictions. Each subject gets its own
 //! probability (multi-label): an article can be about two things, or about none of them.
+use super::lexical::{Lexicon, GRAM};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -107,6 +108,18 @@ pub struct HeadWeights {
     pub prior: f32,
     /// Calibration of the logits.
     pub platt: Platt,
+    /// Weights over the article's character grams, where training found they pay.
+    pub lexical: Option<LexicalWeights>,
+}
+
+/// A head's weights over an article's character grams (`lexical`): the surface evidence beside
+/// the article vector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LexicalWeights {
+    /// The grams read and their inverse document frequencies.
+    pub lexicon: Lexicon,
+    /// `grams × labels`, row-major: each gram's weight for every subject.
+    pub w: Vec<f32>,
 }
 
 impl HeadWeights {
@@ -118,25 +131,45 @@ impl HeadWeights {
             b: vec![0.0; labels],
             prior: 1.0,
             platt,
+            lexical: None,
         }
     }
 
-    /// Uncalibrated scores: `x` is the article vector, `shares` each subject's vote share.
-    pub fn logits(&self, x: &[f32], shares: &[f32]) -> Vec<f32> {
+    /// The article's gram features as this head reads them (none without lexical weights).
+    pub fn grams(&self, text: &str) -> Vec<(u32, f32)> {
+        match &self.lexical {
+            Some(l) => l.lexicon.features(text),
+            None => Vec::new(),
+        }
+    }
+
+    /// Uncalibrated scores: `x` is the article vector, `shares` each subject's vote share, `grams`
+    /// its features from [`HeadWeights::grams`].
+    pub fn logits(&self, x: &[f32], shares: &[f32], grams: &[(u32, f32)]) -> Vec<f32> {
+        let labels = shares.len();
+        let mut surface = vec![0f32; labels];
+        if let Some(l) = &self.lexical {
+            for &(g, v) in grams {
+                let row = &l.w[g as usize * labels..(g as usize + 1) * labels];
+                for (s, w) in surface.iter_mut().zip(row) {
+                    *s += v * w;
+                }
+            }
+        }
         shares
             .iter()
             .enumerate()
             .map(|(l, s)| {
                 let row = &self.w[l * self.dim..(l + 1) * self.dim];
                 let wx: f32 = row.iter().zip(x).map(|(w, x)| w * x).sum();
-                self.prior * (s + SHARE_FLOOR).ln() + wx + self.b[l]
+                self.prior * (s + SHARE_FLOOR).ln() + wx + surface[l] + self.b[l]
             })
             .collect()
     }
 
     /// Each subject's calibrated probability.
-    pub fn probabilities(&self, x: &[f32], shares: &[f32]) -> Vec<f32> {
-        self.platt.probabilities(&self.logits(x, shares))
+    pub fn probabilities(&self, x: &[f32], shares: &[f32], grams: &[(u32, f32)]) -> Vec<f32> {
+        self.platt.probabilities(&self.logits(x, shares, grams))
     }
 }
 
@@ -184,14 +217,55 @@ pub struct ModelCard {
 /// One embedder's head in `model.json`; its weights live in `weights`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EmbedderHead {
-    /// The weights file: `labels × dim` little-endian f32, then `labels` biases.
+    /// The weights file: `labels × dim` little-endian f32, then `labels` biases, then (with a
+    /// lexicon) `grams × labels` gram weights.
     pub weights: String,
+    /// The lexicon file (JSON: `gram`, `grams`, `idf`) of a head that reads character grams.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lexicon: Option<String>,
     /// Length of the embedder's vectors.
     pub dim: usize,
     /// Weight of the zero-shot evidence.
     pub prior: f32,
     /// Calibration of the logits.
     pub platt: Platt,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LexiconFile {
+    gram: usize,
+    grams: Vec<String>,
+    idf: Vec<f32>,
+}
+
+fn write_lexicon(l: &Lexicon) -> Vec<u8> {
+    let mut json = serde_json::to_vec(&LexiconFile {
+        gram: GRAM,
+        grams: l.grams.clone(),
+        idf: l.idf.clone(),
+    })
+    .expect("a lexicon serialises");
+    json.push(b'\n');
+    json
+}
+
+fn read_lexicon(bytes: &[u8]) -> std::result::Result<Lexicon, String> {
+    let f: LexiconFile =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a lexicon: {e}"))?;
+    if f.gram != GRAM {
+        return Err(format!(
+            "grams of {} characters, this lede reads {GRAM}",
+            f.gram
+        ));
+    }
+    if f.grams.len() != f.idf.len() {
+        return Err(format!(
+            "{} grams but {} weights",
+            f.grams.len(),
+            f.idf.len()
+        ));
+    }
+    Ok(Lexicon::new(f.grams, f.idf))
 }
 
 /// A trained topic head, loaded from its folder.
@@ -318,14 +392,24 @@ impl TopicModel {
             let Some(bytes) = data.get(&h.weights) else {
                 return Err(bad_model(dir, format!("{} has no checksum", h.weights)));
             };
-            if bytes.len() != 4 * (n * h.dim + n) {
+            let lexicon = match &h.lexicon {
+                Some(file) => {
+                    let Some(text) = data.get(file) else {
+                        return Err(bad_model(dir, format!("{file} has no checksum")));
+                    };
+                    Some(read_lexicon(text).map_err(|e| bad_model(dir, format!("{file}: {e}")))?)
+                }
+                None => None,
+            };
+            let grams = lexicon.as_ref().map_or(0, Lexicon::len);
+            let expected = 4 * (n * h.dim + n + grams * n);
+            if bytes.len() != expected {
                 return Err(bad_model(
                     dir,
                     format!(
-                        "{} holds {} bytes, expected {} for {n} labels of dimension {}",
+                        "{} holds {} bytes, expected {expected} for {n} labels of dimension {} and {grams} grams",
                         h.weights,
                         bytes.len(),
-                        4 * (n * h.dim + n),
                         h.dim
                     ),
                 ));
@@ -334,7 +418,8 @@ impl TopicModel {
                 .chunks_exact(4)
                 .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
                 .collect();
-            let (w, b) = floats.split_at(n * h.dim);
+            let (w, rest) = floats.split_at(n * h.dim);
+            let (b, lex) = rest.split_at(n);
             heads.insert(
                 embedder.clone(),
                 HeadWeights {
@@ -343,6 +428,10 @@ impl TopicModel {
                     b: b.to_vec(),
                     prior: h.prior,
                     platt: h.platt,
+                    lexical: lexicon.map(|lexicon| LexicalWeights {
+                        lexicon,
+                        w: lex.to_vec(),
+                    }),
                 },
             );
         }
@@ -397,15 +486,22 @@ impl TopicModel {
         card.embedders.clear();
         for (i, (embedder, h)) in heads.iter().enumerate() {
             let file = format!("weights-{i}.bin");
-            let mut bytes = Vec::with_capacity(4 * (h.w.len() + h.b.len()));
-            for x in h.w.iter().chain(&h.b) {
+            let lex: &[f32] = h.lexical.as_ref().map_or(&[], |l| &l.w);
+            let mut bytes = Vec::with_capacity(4 * (h.w.len() + h.b.len() + lex.len()));
+            for x in h.w.iter().chain(&h.b).chain(lex) {
                 bytes.extend_from_slice(&x.to_le_bytes());
             }
             all.push((file.clone(), bytes));
+            let lexicon = h.lexical.as_ref().map(|l| {
+                let name = format!("lexicon-{i}.json");
+                all.push((name.clone(), write_lexicon(&l.lexicon)));
+                name
+            });
             card.embedders.insert(
                 embedder.clone(),
                 EmbedderHead {
                     weights: file,
+                    lexicon,
                     dim: h.dim,
                     prior: h.prior,
                     platt: h.platt,
@@ -464,8 +560,8 @@ mod tests {
     fn the_zero_shot_calibration_is_surer_of_a_clear_winner_than_of_a_close_race() {
         let head = HeadWeights::zero_shot(3, 2, ZERO_SHOT_PLATT);
         let x = [0.0, 0.0];
-        let clear = head.probabilities(&x, &[0.6, 0.1, 0.3]);
-        let close = head.probabilities(&x, &[0.6, 0.0, 0.4]);
+        let clear = head.probabilities(&x, &[0.6, 0.1, 0.3], &[]);
+        let close = head.probabilities(&x, &[0.6, 0.0, 0.4], &[]);
         // The same share is worth more against a weak runner-up, and the runner-up of a close
         // race is likelier than a distant third.
         assert!(clear[0] > close[0] + 0.05, "{clear:?} {close:?}");
@@ -473,11 +569,11 @@ mod tests {
         // Within an article the order of the shares is kept.
         assert!(clear[0] > clear[2] && clear[2] > clear[1]);
         // A tie for first: neither leads, and neither is sure.
-        let tie = head.probabilities(&x, &[0.45, 0.45, 0.1]);
+        let tie = head.probabilities(&x, &[0.45, 0.45, 0.1], &[]);
         assert_eq!(tie[0], tie[1]);
         assert!(tie[0] < 0.6 && tie[0] < clear[0], "{tie:?}");
         // A lone subject has no rival to lead.
-        let lone = HeadWeights::zero_shot(1, 2, ZERO_SHOT_PLATT).probabilities(&x, &[1.0]);
+        let lone = HeadWeights::zero_shot(1, 2, ZERO_SHOT_PLATT).probabilities(&x, &[1.0], &[]);
         assert!(lone[0] > 0.5, "{lone:?}");
     }
 
@@ -502,6 +598,40 @@ mod tests {
             .heads
             .keys()
             .any(|k| k.starts_with("multilingual-e5-small@")));
+    }
+
+    #[test]
+    fn a_head_that_reads_words_reads_them_back_from_its_folder() {
+        let mut table = super::super::lexical::GramTable::default();
+        table.add("Sejm uchwalił ustawę");
+        table.add("Mecz w Krakowie");
+        let (lexicon, _) = table.lexicon();
+        let mut hs = heads();
+        let h = hs.values_mut().next().unwrap();
+        let mut w = vec![0.0; lexicon.len() * 2];
+        let sej = lexicon.grams.iter().position(|g| g == " sej").unwrap();
+        w[sej * 2] = 3.0;
+        h.lexical = Some(LexicalWeights { lexicon, w });
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site-topics");
+        TopicModel::write(&path, card(), &hs, Vec::new()).unwrap();
+        let m = TopicModel::load(&path).unwrap();
+        assert_eq!(m.heads, hs);
+        let h = m.heads.values().next().unwrap();
+        let x = [0.0, 0.0, 0.0];
+        let about_the_sejm = h.logits(&x, &[0.5, 0.5], &h.grams("Posłowie w Sejmie"));
+        let about_a_match = h.logits(&x, &[0.5, 0.5], &h.grams("Mecz"));
+        assert!(
+            about_the_sejm[0] > about_a_match[0] + 0.5,
+            "{about_the_sejm:?} {about_a_match:?}"
+        );
+        // A lexicon edited by hand no longer matches its checksum.
+        std::fs::write(path.join("lexicon-0.json"), b"{}").unwrap();
+        let err = TopicModel::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("lexicon-0.json does not match its checksum"),
+            "{err}"
+        );
     }
 
     #[test]

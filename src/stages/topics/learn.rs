@@ -8,7 +8,8 @@
 //! Deterministic: the weights start at zero, every step sees the whole set, folds are fixed by
 //! the examples' keys, and training runs on one thread; same examples and options give the same
 //! bytes.
-use super::head::{margins, HeadWeights, Platt, SHARE_FLOOR};
+use super::head::{margins, HeadWeights, LexicalWeights, Platt, SHARE_FLOOR};
+use super::lexical::Lexicon;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Reduction, Tensor};
@@ -24,6 +25,9 @@ pub struct Example {
     pub shares: Vec<f32>,
     /// The subjects it is tagged with (indices into the head's labels).
     pub tags: Vec<usize>,
+    /// Its character-gram features (`lexical::Lexicon::features`, columns of the lexicon given
+    /// to [`train`]); empty when trained without one.
+    pub grams: Vec<(u32, f32)>,
 }
 
 /// How a head is trained.
@@ -37,6 +41,9 @@ pub struct LearnOptions {
     pub learning_rate: f64,
     /// L2 penalties tried on the weights; the best by cross-validated accuracy is kept.
     pub penalties: Vec<f64>,
+    /// L2 penalties tried on the character-gram weights, at the penalty chosen for the rest; the
+    /// grams are kept only where one of them beats the head without them on held-out articles.
+    pub gram_penalties: Vec<f64>,
     /// Probability at or above which a subject counts as given (per-tag F1 in the report).
     pub threshold: f32,
 }
@@ -48,6 +55,7 @@ impl Default for LearnOptions {
             epochs: 200,
             learning_rate: 0.05,
             penalties: vec![1e-3, 1e-2, 1e-1, 1.0],
+            gram_penalties: vec![1e-6, 1e-5, 1e-4],
             threshold: super::DEFAULT_THRESHOLD,
         }
     }
@@ -93,6 +101,12 @@ pub struct Metrics {
     pub folds: usize,
     /// The L2 penalty chosen.
     pub penalty: f64,
+    /// The L2 penalty chosen for the character-gram weights; `null` where the grams did not pay
+    /// (the head reads the article vector and the zero-shot evidence only).
+    pub gram_penalty: Option<f64>,
+    /// Held-out accuracy of the head without character grams (equal to `learned.accuracy` when
+    /// they were not kept).
+    pub accuracy_without_grams: f64,
     /// The learnt head on held-out folds.
     pub learned: Scores,
     /// The zero-shot method on the same folds.
@@ -150,12 +164,14 @@ fn to_vec(t: &Tensor) -> Vec<f32> {
         .expect("a float tensor converts")
 }
 
-/// Weights (w, b, prior) fitted on `train` with penalty `l2`; Platt left at identity.
+/// Weights (w, b, prior, and the gram weights where `grams` gives a lexicon and its penalty)
+/// fitted on `train` with penalty `l2`; Platt left at identity.
 fn fit_weights(
     train: &[&Example],
     labels: usize,
     dim: usize,
     l2: f64,
+    grams: Option<(&Lexicon, f64)>,
     options: &LearnOptions,
 ) -> HeadWeights {
     let t = tensors(train, labels, dim);
@@ -169,6 +185,7 @@ fn fit_weights(
     let b = root.zeros("b", &[labels as i64]);
     let prior = root.ones("prior", &[1]);
     let proto = root.zeros("proto", &[1]);
+    let mut g = grams.map(|(_, l2)| GramWeights::new(train, labels, l2));
     let mut opt = nn::Adam::default()
         .build(&vs, options.learning_rate)
         .expect("Adam over a fresh VarStore");
@@ -178,11 +195,25 @@ fn fit_weights(
         // Summed over subjects, averaged over articles. The penalty holds back the free weights,
         // not the centroid term: one shared weight on "how near the label's own articles", which
         // a handful of examples can already fit.
+        let surface = g.as_ref().map(|g| {
+            Tensor::from_slice(&g.surface())
+                .view([train.len() as i64, labels as i64])
+                .set_requires_grad(true)
+        });
+        let logits = match &surface {
+            Some(s) => logits + s,
+            None => logits,
+        };
         let loss =
             logits.binary_cross_entropy_with_logits::<Tensor>(&t.y, None, None, Reduction::Mean)
                 * labels as f64
                 + w.pow_tensor_scalar(2).sum(Kind::Float) * l2;
-        opt.backward_step(&loss);
+        opt.zero_grad();
+        loss.backward();
+        opt.step();
+        if let (Some(g), Some(s)) = (&mut g, &surface) {
+            g.step(&to_vec(&s.grad()), options.learning_rate);
+        }
     }
     let weights = tch::no_grad(|| &w + &centroids * &proto);
     // Stored label-major: each subject's row of weights (the centroid term folded in).
@@ -192,6 +223,114 @@ fn fit_weights(
         b: to_vec(&b),
         prior: to_vec(&prior)[0],
         platt: Platt::new(1.0, 0.0),
+        lexical: g.zip(grams).map(|(g, (lexicon, _))| LexicalWeights {
+            lexicon: lexicon.clone(),
+            w: g.dense(lexicon.len()),
+        }),
+    }
+}
+
+/// The weights over character grams, trained beside the tch variables by hand: the features are
+/// sparse (a few thousand of 65,536 grams an article), so the logits' gradient from autograd is
+/// carried back through them directly, and only the grams the training articles contain are
+/// stored and stepped (Adam, as tch's: the same rate, betas 0.9 / 0.999). Deterministic: fixed
+/// order, one thread.
+struct GramWeights {
+    /// The lexicon columns seen in training, sorted; row `i` of the weights belongs to `columns[i]`.
+    columns: Vec<u32>,
+    /// Each article's (row, value) pairs.
+    rows: Vec<Vec<(usize, f32)>>,
+    labels: usize,
+    l2: f32,
+    w: Vec<f32>,
+    m: Vec<f32>,
+    v: Vec<f32>,
+    steps: i32,
+}
+
+impl GramWeights {
+    fn new(train: &[&Example], labels: usize, l2: f64) -> GramWeights {
+        let mut columns: Vec<u32> = train
+            .iter()
+            .flat_map(|e| e.grams.iter().map(|g| g.0))
+            .collect();
+        columns.sort_unstable();
+        columns.dedup();
+        let rows = train
+            .iter()
+            .map(|e| {
+                e.grams
+                    .iter()
+                    .map(|&(c, v)| (columns.binary_search(&c).expect("a column seen"), v))
+                    .collect()
+            })
+            .collect();
+        let size = columns.len() * labels;
+        GramWeights {
+            columns,
+            rows,
+            labels,
+            l2: l2 as f32,
+            w: vec![0.0; size],
+            m: vec![0.0; size],
+            v: vec![0.0; size],
+            steps: 0,
+        }
+    }
+
+    /// Each article's gram part of the logits, `articles × labels`.
+    fn surface(&self) -> Vec<f32> {
+        let l = self.labels;
+        let mut out = vec![0f32; self.rows.len() * l];
+        for (i, row) in self.rows.iter().enumerate() {
+            let o = &mut out[i * l..(i + 1) * l];
+            for &(r, x) in row {
+                for (o, w) in o.iter_mut().zip(&self.w[r * l..(r + 1) * l]) {
+                    *o += x * w;
+                }
+            }
+        }
+        out
+    }
+
+    /// One Adam step, given the loss's gradient with respect to `surface()` (plus the penalty).
+    fn step(&mut self, d_surface: &[f32], rate: f64) {
+        const B1: f32 = 0.9;
+        const B2: f32 = 0.999;
+        let l = self.labels;
+        let mut grad: Vec<f32> = self.w.iter().map(|w| 2.0 * self.l2 * w).collect();
+        for (i, row) in self.rows.iter().enumerate() {
+            let d = &d_surface[i * l..(i + 1) * l];
+            for &(r, x) in row {
+                for (g, d) in grad[r * l..(r + 1) * l].iter_mut().zip(d) {
+                    *g += x * d;
+                }
+            }
+        }
+        self.steps += 1;
+        let step = rate as f32 / (1.0 - B1.powi(self.steps));
+        let correction = (1.0 - B2.powi(self.steps)).sqrt();
+        for (((w, m), v), g) in self
+            .w
+            .iter_mut()
+            .zip(&mut self.m)
+            .zip(&mut self.v)
+            .zip(grad)
+        {
+            *m = B1 * *m + (1.0 - B1) * g;
+            *v = B2 * *v + (1.0 - B2) * g * g;
+            *w -= step * *m / (v.sqrt() / correction + 1e-8);
+        }
+    }
+
+    /// The weights of every lexicon column, `grams × labels` (zero for grams not seen).
+    fn dense(&self, grams: usize) -> Vec<f32> {
+        let l = self.labels;
+        let mut out = vec![0f32; grams * l];
+        for (r, &c) in self.columns.iter().enumerate() {
+            out[c as usize * l..(c as usize + 1) * l].copy_from_slice(&self.w[r * l..(r + 1) * l]);
+        }
+        out
     }
 }
 
@@ -251,13 +390,14 @@ fn folds(examples: &[Example], k: usize) -> Vec<usize> {
 fn out_of_fold(
     examples: &[Example],
     fold: &[usize],
-    k: usize,
     labels: usize,
     dim: usize,
     l2: f64,
+    grams: Option<(&Lexicon, f64)>,
     options: &LearnOptions,
 ) -> Vec<Vec<f32>> {
     let mut out = vec![Vec::new(); examples.len()];
+    let k = fold.iter().max().map_or(0, |m| m + 1);
     for f in 0..k {
         let train: Vec<&Example> = examples
             .iter()
@@ -265,10 +405,10 @@ fn out_of_fold(
             .filter(|(_, &g)| g != f)
             .map(|(e, _)| e)
             .collect();
-        let head = fit_weights(&train, labels, dim, l2, options);
+        let head = fit_weights(&train, labels, dim, l2, grams, options);
         for (i, e) in examples.iter().enumerate() {
             if fold[i] == f {
-                out[i] = head.logits(&e.x, &e.shares);
+                out[i] = head.logits(&e.x, &e.shares, &e.grams);
             }
         }
     }
@@ -394,10 +534,18 @@ fn per_tag(
     out
 }
 
-/// Trains a head over `ids.len()` subjects on `examples` (vectors of length `dim`): chooses the
-/// penalty by cross-validated accuracy, calibrates on the held-out logits, reports the
-/// held-out figures beside the zero-shot method's, and fits the final weights on every example.
-pub fn train(examples: &[Example], ids: &[String], dim: usize, options: &LearnOptions) -> Fit {
+/// Trains a head over `ids.len()` subjects on `examples` (vectors of length `dim`, gram features
+/// in `lexicon`'s columns where one is given): chooses the penalty by cross-validated accuracy,
+/// then whether the character grams pay and at which penalty, calibrates on the held-out logits,
+/// reports the held-out figures beside the zero-shot method's, and fits the final weights on every
+/// example.
+pub fn train(
+    examples: &[Example],
+    ids: &[String],
+    dim: usize,
+    lexicon: Option<&Lexicon>,
+    options: &LearnOptions,
+) -> Fit {
     single_threaded(|| {
         let labels = ids.len();
         let k = options.folds.clamp(2, examples.len().max(2));
@@ -409,24 +557,48 @@ pub fn train(examples: &[Example], ids: &[String], dim: usize, options: &LearnOp
             .collect();
         let zero_platt = fit_platt(&calibration_rows(examples, &zero));
         let zero_probs: Vec<Vec<f32>> = zero.iter().map(|z| zero_platt.probabilities(z)).collect();
-        let mut best: Option<(f64, f64, Vec<Vec<f32>>)> = None;
-        for &l2 in &options.penalties {
-            let logits = out_of_fold(examples, &fold, k, labels, dim, l2, options);
-            let right = examples
+        let right = |logits: &[Vec<f32>]| {
+            examples
                 .iter()
-                .zip(&logits)
+                .zip(logits)
                 .filter(|(e, z)| e.tags.contains(&argmax(z)))
-                .count() as f64;
+                .count()
+        };
+        let mut best: Option<(usize, f64, Vec<Vec<f32>>)> = None;
+        for &l2 in &options.penalties {
+            let logits = out_of_fold(examples, &fold, labels, dim, l2, None, options);
+            let r = right(&logits);
             // Ties go to the stronger penalty: the simpler head.
-            if best.as_ref().is_none_or(|b| right >= b.0) {
-                best = Some((right, l2, logits));
+            if best.as_ref().is_none_or(|b| r >= b.0) {
+                best = Some((r, l2, logits));
             }
         }
-        let (_, l2, logits) = best.expect("at least one penalty");
+        let (without, l2, mut logits) = best.expect("at least one penalty");
+        // The grams must beat the head without them: ties keep the simpler head.
+        let mut gram_l2 = None;
+        let mut best_right = without;
+        if let Some(lexicon) = lexicon.filter(|l| !l.is_empty()) {
+            for &p in &options.gram_penalties {
+                let with = out_of_fold(
+                    examples,
+                    &fold,
+                    labels,
+                    dim,
+                    l2,
+                    Some((lexicon, p)),
+                    options,
+                );
+                let r = right(&with);
+                if r > best_right {
+                    (best_right, gram_l2, logits) = (r, Some(p), with);
+                }
+            }
+        }
         let platt = fit_platt(&calibration_rows(examples, &logits));
         let probs: Vec<Vec<f32>> = logits.iter().map(|z| platt.probabilities(z)).collect();
         let all: Vec<&Example> = examples.iter().collect();
-        let mut head = fit_weights(&all, labels, dim, l2, options);
+        let grams = lexicon.zip(gram_l2);
+        let mut head = fit_weights(&all, labels, dim, l2, grams, options);
         head.platt = platt;
         Fit {
             head,
@@ -434,6 +606,8 @@ pub fn train(examples: &[Example], ids: &[String], dim: usize, options: &LearnOp
                 articles: examples.len(),
                 folds: k,
                 penalty: l2,
+                gram_penalty: gram_l2,
+                accuracy_without_grams: without as f64 / examples.len().max(1) as f64,
                 learned: score(examples, &probs, options.threshold),
                 zero_shot: score(examples, &zero_probs, options.threshold),
                 per_tag: per_tag(examples, &probs, ids, options.threshold),
@@ -463,6 +637,7 @@ mod tests {
                     x,
                     shares: vec![0.5, 0.5],
                     tags: vec![tag],
+                    grams: Vec::new(),
                 }
             })
             .collect()
@@ -471,19 +646,102 @@ mod tests {
     #[test]
     fn a_head_learns_what_the_zero_shot_evidence_cannot_tell() {
         let ids = vec!["a".to_string(), "b".to_string()];
-        let fit = train(&toy(40), &ids, 3, &LearnOptions::default());
+        let fit = train(&toy(40), &ids, 3, None, &LearnOptions::default());
         assert_eq!(fit.metrics.learned.accuracy, 1.0, "{:?}", fit.metrics);
         assert!(fit.metrics.zero_shot.accuracy <= 0.5 + 1e-9);
-        let p = fit.head.probabilities(&[0.1, 1.0, 0.2], &[0.5, 0.5]);
+        let p = fit.head.probabilities(&[0.1, 1.0, 0.2], &[0.5, 0.5], &[]);
         assert!(p[1] > 0.5 && p[0] < 0.5, "{p:?}");
         assert_eq!(fit.metrics.per_tag["a"].articles, 20);
+    }
+
+    /// Like `toy`, but the vectors are noise as well: only the articles' words tell the subjects
+    /// apart (gram columns 0-9 for one, 10-19 for the other, a few of each an article).
+    fn wordy(n: usize) -> Vec<Example> {
+        (0..n)
+            .map(|i| {
+                let tag = i % 2;
+                let wobble = (i as f32 * 0.37).sin();
+                let grams = (0..3)
+                    .map(|k| ((tag * 10 + (i * 7 + k * 3) % 10) as u32, 0.577))
+                    .collect::<std::collections::BTreeMap<u32, f32>>()
+                    .into_iter()
+                    .collect();
+                Example {
+                    key: format!("{i:04}"),
+                    x: vec![wobble, 1.0 - wobble.abs(), 0.2],
+                    shares: vec![0.5, 0.5],
+                    tags: vec![tag],
+                    grams,
+                }
+            })
+            .collect()
+    }
+
+    fn lexicon_of(columns: usize) -> Lexicon {
+        Lexicon::new(
+            (0..columns).map(|c| format!("g{c:03}")).collect(),
+            vec![1.0; columns],
+        )
+    }
+
+    #[test]
+    fn a_head_learns_from_words_where_the_vectors_cannot_tell() {
+        let ids = vec!["a".to_string(), "b".to_string()];
+        let lexicon = lexicon_of(20);
+        let without = train(&wordy(40), &ids, 3, None, &LearnOptions::default());
+        let with = train(
+            &wordy(40),
+            &ids,
+            3,
+            Some(&lexicon),
+            &LearnOptions::default(),
+        );
+        assert!(
+            without.metrics.learned.accuracy < 0.8,
+            "{:?}",
+            without.metrics
+        );
+        assert_eq!(with.metrics.learned.accuracy, 1.0, "{:?}", with.metrics);
+        assert!(with.metrics.gram_penalty.is_some());
+        assert_eq!(
+            with.metrics.accuracy_without_grams,
+            without.metrics.learned.accuracy
+        );
+        let head = &with.head;
+        let p = head.probabilities(&[0.0, 1.0, 0.2], &[0.5, 0.5], &[(12, 0.7), (15, 0.7)]);
+        assert!(p[1] > 0.5 && p[0] < 0.5, "{p:?}");
+        // Where the grams do not pay, the head does without them.
+        let plain = train(&toy(40), &ids, 3, Some(&lexicon), &LearnOptions::default());
+        assert!(plain.head.lexical.is_none() && plain.metrics.gram_penalty.is_none());
+    }
+
+    #[test]
+    fn training_with_words_is_deterministic() {
+        let ids = vec!["a".to_string(), "b".to_string()];
+        let lexicon = lexicon_of(20);
+        let a = train(
+            &wordy(30),
+            &ids,
+            3,
+            Some(&lexicon),
+            &LearnOptions::default(),
+        );
+        let b = train(
+            &wordy(30),
+            &ids,
+            3,
+            Some(&lexicon),
+            &LearnOptions::default(),
+        );
+        assert_eq!(a.head, b.head);
+        assert_eq!(a.metrics, b.metrics);
     }
 
     #[test]
     fn training_is_deterministic() {
         let ids = vec!["a".to_string(), "b".to_string()];
-        let a = train(&toy(30), &ids, 3, &LearnOptions::default());
-        let b = train(&toy(30), &ids, 3, &LearnOptions::default());
+        let a = train(&toy(30), &ids, 3, None, &LearnOptions::default());
+        let b = train(&toy(30), &ids, 3, None, &LearnOptions::default());
         assert_eq!(a.head, b.head);
         assert_eq!(a.metrics, b.metrics);
     }

@@ -14,6 +14,7 @@ use std::path::Path;
 pub mod anchor;
 pub mod head;
 pub mod learn;
+pub mod lexical;
 
 /// The IPTC Media Topics vocabulary shipped in `models/iptc/` (CC BY 4.0, see its README).
 pub const IPTC_JSONL: &str = include_str!("../../../models/iptc/iptc-mediatopics.jsonl");
@@ -631,17 +632,19 @@ pub fn branch_shares(taxonomy: &Taxonomy, shares: &[f32]) -> Vec<f32> {
 }
 
 /// Every label's probability that it applies to the article. The top level's come from the head
-/// (`x` is the article vector, `shares` from `vote_shares`); a narrower label's is its branch's
+/// (`x` is the article vector, `shares` from `vote_shares`, `text` the article's title and body for
+/// a head that reads its words); a narrower label's is its branch's
 /// probability times its part of the branch's votes, so a broader subject is always at least as
 /// likely as any narrower one under it, and the choice descends only while the evidence holds.
 pub fn probabilities(
     taxonomy: &Taxonomy,
     shares: &[f32],
     x: &[f32],
+    text: &str,
     head: &head::HeadWeights,
 ) -> Vec<f32> {
     let branches = branch_shares(taxonomy, shares);
-    let top = head.probabilities(x, &branches);
+    let top = head.probabilities(x, &branches, &head.grams(text));
     let roots: HashMap<&str, usize> = top_level(taxonomy)
         .into_iter()
         .enumerate()
