@@ -715,8 +715,10 @@ impl Enricher {
             .map(|&i| t.taxonomy.labels[i].id.clone())
             .collect();
         let mut examples: BTreeMap<String, Vec<learn::Example>> = BTreeMap::new();
-        // Each example's grams as (interned id, count) until the lexicon is chosen, below.
+        // Each example's grams as (interned id, count), beside it in `interned`, until the
+        // lexicon is chosen, below.
         let mut gram_table = topics::lexical::GramTable::default();
+        let mut interned: BTreeMap<String, Vec<Vec<(u32, u32)>>> = BTreeMap::new();
         let mut report = LearnReport::default();
         let mut seen: HashMap<String, String> = HashMap::new();
         let mut hasher = Sha256::new();
@@ -800,11 +802,7 @@ impl Enricher {
                     *report.examples_per_label.entry(ids[k].clone()).or_default() += 1;
                 }
                 report.articles += 1;
-                let grams: Vec<(u32, f32)> = gram_table
-                    .add(&format!("{}\n{}", article.title, article.body))
-                    .into_iter()
-                    .map(|(id, count)| (id, count as f32))
-                    .collect();
+                let counts = gram_table.add(&[&article.title, &article.body]);
                 let routed = router.for_language(&p.language.code).id();
                 for e in router.all() {
                     if e.id() != routed && e.id() != router.default.id() {
@@ -827,8 +825,12 @@ impl Enricher {
                             x: vecs.with_title(topics::TITLE_WEIGHT),
                             shares: topics::branch_shares(&t.taxonomy, &shares),
                             tags: found.clone(),
-                            grams: grams.clone(),
+                            grams: Vec::new(),
                         });
+                    interned
+                        .entry(e.id().to_string())
+                        .or_default()
+                        .push(counts.clone());
                 }
             }
             on_progress(read);
@@ -847,12 +849,12 @@ impl Enricher {
             }
         }
         let (lexicon, column) = gram_table.lexicon();
-        for ex in examples.values_mut() {
-            for e in ex.iter_mut() {
+        for (embedder, ex) in examples.iter_mut() {
+            for (e, counts) in ex.iter_mut().zip(&interned[embedder]) {
                 e.grams = lexicon.features_of(
-                    e.grams
+                    counts
                         .iter()
-                        .filter_map(|&(id, count)| Some((column[id as usize]?, count as u32))),
+                        .filter_map(|&(id, count)| Some((column[id as usize]?, count))),
                 );
             }
         }
@@ -1478,7 +1480,7 @@ impl Enricher {
                         let roots = topics::top_level(&t.taxonomy).len();
                         let zero_shot = HeadWeights::zero_shot(roots, x.len(), t.options.zero_shot);
                         let head = index.heads.get(embedder.weights_id()).unwrap_or(&zero_shot);
-                        let text = format!("{}\n{}", article.title, article.body);
+                        let text = [article.title.as_str(), article.body.as_str()];
                         let probs = topics::probabilities(&t.taxonomy, &shares, &x, &text, head);
                         let found = topics::assign(&probs, &t.taxonomy, &language.code, &t.options);
                         if let Some(best) = &found.best_below {

@@ -135,10 +135,11 @@ impl HeadWeights {
         }
     }
 
-    /// The article's gram features as this head reads them (none without lexical weights).
-    pub fn grams(&self, text: &str) -> Vec<(u32, f32)> {
+    /// The gram features of the article's text parts (title, body) as this head reads them (none
+    /// without lexical weights).
+    pub fn grams(&self, parts: &[&str]) -> Vec<(u32, f32)> {
         match &self.lexical {
-            Some(l) => l.lexicon.features(text),
+            Some(l) => l.lexicon.features(parts),
             None => Vec::new(),
         }
     }
@@ -603,8 +604,8 @@ mod tests {
     #[test]
     fn a_head_that_reads_words_reads_them_back_from_its_folder() {
         let mut table = super::super::lexical::GramTable::default();
-        table.add("Sejm uchwalił ustawę");
-        table.add("Mecz w Krakowie");
+        table.add(&["Sejm uchwalił ustawę"]);
+        table.add(&["Mecz w Krakowie"]);
         let (lexicon, _) = table.lexicon();
         let mut hs = heads();
         let h = hs.values_mut().next().unwrap();
@@ -619,8 +620,8 @@ mod tests {
         assert_eq!(m.heads, hs);
         let h = m.heads.values().next().unwrap();
         let x = [0.0, 0.0, 0.0];
-        let about_the_sejm = h.logits(&x, &[0.5, 0.5], &h.grams("Posłowie w Sejmie"));
-        let about_a_match = h.logits(&x, &[0.5, 0.5], &h.grams("Mecz"));
+        let about_the_sejm = h.logits(&x, &[0.5, 0.5], &h.grams(&["Posłowie w Sejmie"]));
+        let about_a_match = h.logits(&x, &[0.5, 0.5], &h.grams(&["Mecz"]));
         assert!(
             about_the_sejm[0] > about_a_match[0] + 0.5,
             "{about_the_sejm:?} {about_a_match:?}"

@@ -11,11 +11,19 @@ pub const GRAM: usize = 4;
 /// model folder (labels × this many weights) whatever the archive's size.
 pub const MAX_GRAMS: usize = 1 << 16;
 
-/// Each gram of `text` with its count: the text lower-cased, split into words at anything not a
-/// letter or digit, each word padded with a space on both sides and cut into overlapping grams of
-/// [`GRAM`] characters.
-pub fn gram_counts(text: &str) -> HashMap<String, u32> {
+/// Each gram of the article's text parts (title, body) with its count: each part lower-cased,
+/// split into words at anything not a letter or digit, each word padded with a space on both
+/// sides and cut into overlapping grams of [`GRAM`] characters. Words never span two parts, so
+/// the parts give the grams of their text joined by a line break, without building it.
+pub fn gram_counts(parts: &[&str]) -> HashMap<String, u32> {
     let mut counts: HashMap<String, u32> = HashMap::new();
+    for part in parts {
+        add_grams(&mut counts, part);
+    }
+    counts
+}
+
+fn add_grams(counts: &mut HashMap<String, u32>, text: &str) {
     let lower = text.to_lowercase();
     for word in lower.split(|c: char| !c.is_alphanumeric()) {
         if word.is_empty() {
@@ -33,7 +41,6 @@ pub fn gram_counts(text: &str) -> HashMap<String, u32> {
             *counts.entry(w.iter().collect()).or_default() += 1;
         }
     }
-    counts
 }
 
 /// Grams interned while the tagged articles are read, with their document frequencies: each
@@ -47,10 +54,10 @@ pub struct GramTable {
 }
 
 impl GramTable {
-    /// Interns the grams of one article; its (gram id, count) pairs, by id.
-    pub fn add(&mut self, text: &str) -> Vec<(u32, u32)> {
+    /// Interns the grams of one article's text parts; its (gram id, count) pairs, by id.
+    pub fn add(&mut self, parts: &[&str]) -> Vec<(u32, u32)> {
         self.docs += 1;
-        let mut out: Vec<(u32, u32)> = gram_counts(text)
+        let mut out: Vec<(u32, u32)> = gram_counts(parts)
             .into_iter()
             .map(|(g, c)| {
                 let id = match self.ids.get(&g) {
@@ -131,10 +138,10 @@ impl Lexicon {
         self.grams.is_empty()
     }
 
-    /// The features of an article's text (`features_of` its `gram_counts`).
-    pub fn features(&self, text: &str) -> Vec<(u32, f32)> {
+    /// The features of an article's text parts (`features_of` their `gram_counts`).
+    pub fn features(&self, parts: &[&str]) -> Vec<(u32, f32)> {
         self.features_of(
-            gram_counts(text)
+            gram_counts(parts)
                 .iter()
                 .filter_map(|(g, &c)| Some((*self.index.get(g)?, c))),
         )
@@ -163,22 +170,27 @@ mod tests {
 
     #[test]
     fn grams_are_cut_inside_words_and_fold_case() {
-        let c = gram_counts("Sejm, sejmu! ÖVP 7");
+        let c = gram_counts(&["Sejm, sejmu! ÖVP 7"]);
         assert_eq!(c[" sej"], 2);
         assert_eq!(c["ejm "], 1);
         assert_eq!(c[" övp"], 1);
         assert_eq!(c[" 7 "], 1);
         assert!(!c.keys().any(|g| g.contains(',')));
+        // Title and body as parts read as their text joined by a line break.
+        assert_eq!(
+            gram_counts(&["Sejm", "Ustawa sejmu"]),
+            gram_counts(&["Sejm\nUstawa sejmu"])
+        );
     }
 
     #[test]
     fn common_grams_weigh_less_and_features_are_unit_length() {
         let mut table = GramTable::default();
         for t in ["the sejm votes", "the match", "the film"] {
-            table.add(t);
+            table.add(&[t]);
         }
         let (lex, _) = table.lexicon();
-        let f = lex.features("the sejm votes");
+        let f = lex.features(&["the sejm votes"]);
         let weight = |g: &str| {
             let i = lex.grams.iter().position(|x| x == g).unwrap() as u32;
             f.iter().find(|(j, _)| *j == i).unwrap().1
@@ -186,7 +198,7 @@ mod tests {
         assert!(weight(" the") < weight(" sej"));
         let norm: f32 = f.iter().map(|(_, v)| v * v).sum();
         assert!((norm - 1.0).abs() < 1e-5);
-        assert!(lex.features("nothing known here").is_empty());
+        assert!(lex.features(&["nothing known here"]).is_empty());
     }
 
     #[test]
@@ -196,14 +208,14 @@ mod tests {
             "Nowa linia tramwajowa, plan miasta",
         ];
         let mut table = GramTable::default();
-        let interned: Vec<_> = texts.iter().map(|t| table.add(t)).collect();
+        let interned: Vec<_> = texts.iter().map(|t| table.add(&[t])).collect();
         let (lex, column) = table.lexicon();
         for (t, ids) in texts.iter().zip(&interned) {
             let from_ids = lex.features_of(
                 ids.iter()
                     .filter_map(|&(id, c)| Some((column[id as usize]?, c))),
             );
-            assert_eq!(from_ids, lex.features(t));
+            assert_eq!(from_ids, lex.features(&[t]));
         }
     }
 }

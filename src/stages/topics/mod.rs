@@ -633,14 +633,14 @@ pub fn branch_shares(taxonomy: &Taxonomy, shares: &[f32]) -> Vec<f32> {
 
 /// Every label's probability that it applies to the article. The top level's come from the head
 /// (`x` is the article vector, `shares` from `vote_shares`, `text` the article's title and body for
-/// a head that reads its words); a narrower label's is its branch's
+/// a head that reads its words, as parts); a narrower label's is its branch's
 /// probability times its part of the branch's votes, so a broader subject is always at least as
 /// likely as any narrower one under it, and the choice descends only while the evidence holds.
 pub fn probabilities(
     taxonomy: &Taxonomy,
     shares: &[f32],
     x: &[f32],
-    text: &str,
+    text: &[&str],
     head: &head::HeadWeights,
 ) -> Vec<f32> {
     let branches = branch_shares(taxonomy, shares);
