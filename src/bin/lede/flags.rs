@@ -163,6 +163,11 @@ pub struct LearnArgs {
     /// Training steps (full batch).
     #[arg(long, default_value_t = LearnOptions::default().epochs, hide = true)]
     pub epochs: usize,
+    /// Learn from the article vectors only, never from the articles' words (character grams):
+    /// for tagged articles whose language or source goes with their tag more than it will in the
+    /// articles to be tagged (held-out folds of such a set cannot show that the words mislead).
+    #[arg(long)]
+    pub no_grams: bool,
     /// Embedding model for every language (as for `enrich`; the model is made for it).
     #[arg(long, default_value = "multilingual-e5-small")]
     pub embedder: String,
@@ -233,6 +238,11 @@ impl LearnArgs {
         LearnOptions {
             folds: self.folds,
             epochs: self.epochs,
+            gram_penalties: if self.no_grams {
+                Vec::new()
+            } else {
+                LearnOptions::default().gram_penalties
+            },
             ..LearnOptions::default()
         }
     }

@@ -433,6 +433,9 @@ fn learn(models_dir: Option<&Path>, args: LearnArgs) -> anyhow::Result<ExitCode>
                     "  the articles' words (character grams) are read: top tag right {:.1}% without them",
                     100.0 * m.accuracy_without_grams
                 ),
+                None if options.gram_penalties.is_empty() => eprintln!(
+                    "  the articles' words (character grams) are not read (--no-grams)"
+                ),
                 None => eprintln!(
                     "  the articles' words (character grams) are not read: they did not beat the head without them"
                 ),

@@ -713,6 +713,15 @@ mod tests {
         // Where the grams do not pay, the head does without them.
         let plain = train(&toy(40), &ids, 3, Some(&lexicon), &LearnOptions::default());
         assert!(plain.head.lexical.is_none() && plain.metrics.gram_penalty.is_none());
+        // Asked not to read words (`lede learn --no-grams`), it does without them even where they pay.
+        let no_grams = LearnOptions {
+            gram_penalties: Vec::new(),
+            ..LearnOptions::default()
+        };
+        let vectors_only = train(&wordy(40), &ids, 3, Some(&lexicon), &no_grams);
+        assert!(vectors_only.head.lexical.is_none());
+        assert_eq!(vectors_only.metrics, without.metrics);
+        assert_eq!(vectors_only.head, without.head);
     }
 
     #[test]
