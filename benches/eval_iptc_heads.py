@@ -32,10 +32,7 @@ def main():
     for name in SETS:
         records = [json.loads(line) for line in open(os.path.join(args.eval_dir, name + ".jsonl"),
                                                      encoding="utf-8")]
-        iptc_top = et.IPTC_TOP[name]
-        mapped = [r for r in records if r["gold_category"] in iptc_top]
-        want = {r["id"]: f"medtop:{iptc_top[r['gold_category']]}000000" for r in mapped}
-        top_right = lambda o, t: (t.get("path") or [None])[0] == want[o["id"]]  # noqa: E731
+        mapped, top_right = et.iptc_mapped(name, records)
         flags = ["--no-summary", "--no-keywords", "--quiet", "--topics", "3", "--topic-threshold", "0",
                  "--text-field", "text", "--precision", args.precision]
         cells = []

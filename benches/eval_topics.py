@@ -169,6 +169,15 @@ def topic_stats(out, right):
             "p80": 100 * right80 / at80 if at80 else float("nan"), "n80": at80}
 
 
+def iptc_mapped(name, records):
+    """The set's articles whose class has one clear IPTC top-level subject, and the judge of a topic:
+    right when its path starts at that subject."""
+    iptc_top = IPTC_TOP[name]
+    mapped = [r for r in records if r["gold_category"] in iptc_top]
+    want = {r["id"]: f"medtop:{iptc_top[r['gold_category']]}000000" for r in mapped}
+    return mapped, lambda o, t: (t.get("path") or [None])[0] == want[o["id"]]
+
+
 def first_per_class(records, k=10):
     """The first k articles of each class in file order (to learn from), and the rest (to score)."""
     seen, train, test = {}, [], []
@@ -232,13 +241,11 @@ def main():
             cv = next(iter(m["embedders"].values()))
             # The default vocabulary: IPTC down to level 2, first topic's top-level subject.
             iptc_top = IPTC_TOP[name]
-            mapped = [r for r in records if r["gold_category"] in iptc_top]
+            mapped, top_right = iptc_mapped(name, records)
             mp = os.path.join(tmp, "mapped.jsonl")
             with open(mp, "w", encoding="utf-8") as f:
                 for r in mapped:
                     f.write(json.dumps(r, ensure_ascii=False) + "\n")
-            want = {r["id"]: f"medtop:{iptc_top[r['gold_category']]}000000" for r in mapped}
-            top_right = lambda o, t: (t.get("path") or [None])[0] == want[o["id"]]  # noqa: E731
             iflags = ["--no-summary", "--no-keywords", "--quiet", "--topics", "3", "--topic-threshold", "0",
                       "--text-field", "text"] + extra
             iptc_zero = topic_stats(run([args.lede, "enrich", mp, "--zero-shot-topics"] + iflags), top_right)
