@@ -77,6 +77,10 @@ fn a_learnt_model_is_written_whole_used_by_enrich_and_named_in_provenance() {
         .next()
         .unwrap();
     assert!(e5["learned"]["accuracy"].as_f64().unwrap() >= 0.75, "{e5}");
+    // The site is bilingual: the held-out figures come per language too.
+    assert_eq!(e5["per_language"]["pl"]["articles"], 16, "{e5}");
+    assert_eq!(e5["per_language"]["en"]["articles"], 16, "{e5}");
+    assert_eq!(metrics["language_skew"], serde_json::json!([]));
 
     let learnt = enrich_topics(&["--topic-model", model.to_str().unwrap()]);
     let zero = enrich_topics(&[]);
@@ -130,6 +134,17 @@ fn the_same_tagged_articles_give_a_byte_identical_model() {
     }
 }
 
+/// Short German pieces, all tagged "Polityka": a third language that the site's archive has only
+/// on one subject (its Polish and English articles cover all four).
+const GERMAN_POLICY: [(&str, &str); 6] = [
+    ("Bundestag berät über den Wehretat", "Die Abgeordneten haben am Mittwoch mit den Beratungen über einen Verteidigungshaushalt begonnen, der die Ausgaben bis zum Ende des Jahrzehnts auf drei Prozent der Wirtschaftsleistung anheben soll. Die Opposition wirft der Regierung vor, Schulen und Krankenhäuser dafür zahlen zu lassen."),
+    ("Koalitionsgespräche stocken beim Kohleausstieg", "Die Gespräche über eine neue Regierung sind am Donnerstag ins Stocken geraten, weil sich die beiden größten Parteien nicht auf das Tempo beim Abschalten der Kohlekraftwerke einigen konnten. Eine weitere Runde ist für die kommende Woche geplant."),
+    ("Außenminister beraten über Sanktionen", "Die Außenminister der Mitgliedstaaten haben in Brüssel über ein weiteres Sanktionspaket beraten. Mehrere Regierungen verlangten Ausnahmen für Lieferungen von Dünger und Getreide."),
+    ("Wahlkommission weist Beschwerde zurück", "Die Wahlkommission hat eine Beschwerde über die Auszählung der Briefwahlstimmen zurückgewiesen. Die festgestellten Unregelmäßigkeiten hätten das Ergebnis der Wahl nicht ändern können, hieß es in der Begründung."),
+    ("Gipfel ohne Abschlusserklärung", "Das regionale Gipfeltreffen ist ohne gemeinsame Erklärung zu Ende gegangen, nachdem sich die Delegationen nicht auf eine Formulierung zur Grenzsicherung einigen konnten. Die Gespräche sollen auf Arbeitsebene weitergehen."),
+    ("Präsident legt Veto gegen Mediengesetz ein", "Der Präsident hat sein Veto gegen ein Gesetz eingelegt, das die Besetzung des Rundfunkrates neu regeln sollte. Das Parlament kann das Veto nur mit einer Mehrheit von drei Fünfteln überstimmen."),
+];
+
 #[test]
 fn unknown_tags_untagged_and_repeated_articles_are_named() {
     let dir = tempfile::tempdir().unwrap();
@@ -141,6 +156,12 @@ fn unknown_tags_untagged_and_repeated_articles_are_named() {
     text.push('\n');
     text.push_str(r#"{"id": "odd-tag", "title": "Weather", "body": "<p>Heavy snow closed three roads into the city on Tuesday morning, the police said.</p>", "tags": ["Pogoda"]}"#);
     text.push('\n');
+    for (i, (title, body)) in GERMAN_POLICY.iter().enumerate() {
+        let record = serde_json::json!({
+            "id": format!("de-{i}"), "title": title, "body": body, "tags": ["Polityka"],
+        });
+        text.push_str(&format!("{record}\n"));
+    }
     let input = dir.path().join("tagged.jsonl");
     write(&input, &text);
     let out = lede(&[
@@ -165,7 +186,20 @@ fn unknown_tags_untagged_and_repeated_articles_are_named() {
         err.contains("tagged.jsonl:35") && err.contains("tag \"Pogoda\" is not in the vocabulary"),
         "{err}"
     );
-    assert!(err.contains("trained on 32 tagged articles"), "{err}");
+    // Every German article is on politics, against 10 of the 32 Polish and English ones: the
+    // language could be learnt for the tag, which the held-out figures cannot show.
+    assert!(
+        err.contains(
+            "tag \"Polityka\" is on 6 of the 6 articles in language \"de\" against 10 of the 32"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("trained on 38 tagged articles"), "{err}");
+    // The held-out figures per language, when there are several.
+    assert!(
+        err.contains("in de") && err.contains("in en") && err.contains("in pl"),
+        "{err}"
+    );
 }
 
 #[test]

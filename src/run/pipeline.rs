@@ -244,6 +244,9 @@ pub struct LearnReport {
     pub untagged: usize,
     /// Articles whose text repeats an earlier one (learnt once).
     pub duplicates: usize,
+    /// Languages whose articles carry a tag far more or less often than the rest (also among
+    /// `warnings`).
+    pub language_skew: Vec<learn::LanguageSkew>,
     /// What the user should know, each naming the record (or tag) concerned.
     pub warnings: Vec<String>,
 }
@@ -305,6 +308,7 @@ impl TrainedTopics {
             "articles": self.report.articles,
             "examples_per_label": self.report.examples_per_label,
             "unknown_tags": self.report.unknown_tags,
+            "language_skew": self.report.language_skew,
         });
         let mut json = serde_json::to_vec_pretty(&metrics).expect("metrics serialise");
         json.push(b'\n');
@@ -720,6 +724,8 @@ impl Enricher {
         let mut gram_table = topics::lexical::GramTable::default();
         let mut interned: BTreeMap<String, Vec<Vec<(u32, u32)>>> = BTreeMap::new();
         let mut report = LearnReport::default();
+        // Each learnt article's language and tags, for `learn::language_skew`.
+        let mut languages: Vec<(String, Vec<usize>)> = Vec::new();
         let mut seen: HashMap<String, String> = HashMap::new();
         let mut hasher = Sha256::new();
         let mut records = records.peekable();
@@ -802,6 +808,7 @@ impl Enricher {
                     *report.examples_per_label.entry(ids[k].clone()).or_default() += 1;
                 }
                 report.articles += 1;
+                languages.push((p.language.code.clone(), found.clone()));
                 let counts = gram_table.add(&[&article.title, &article.body]);
                 let routed = router.for_language(&p.language.code).id();
                 for e in router.all() {
@@ -826,6 +833,7 @@ impl Enricher {
                             shares: topics::branch_shares(&t.taxonomy, &shares),
                             tags: found.clone(),
                             grams: Vec::new(),
+                            language: p.language.code.clone(),
                         });
                     interned
                         .entry(e.id().to_string())
@@ -847,6 +855,19 @@ impl Enricher {
                     "tag {id:?} has a single example: too few to learn from, its scores rest on the zero-shot method"
                 ));
             }
+        }
+        let by_language: Vec<(&str, &[usize])> = languages
+            .iter()
+            .map(|(l, tags)| (l.as_str(), tags.as_slice()))
+            .collect();
+        report.language_skew = learn::language_skew(&by_language, &ids);
+        for s in &report.language_skew {
+            report.warnings.push(format!(
+                "tag {:?} is on {} of the {} articles in language {:?} against {} of the {} in other languages: \
+                 the head may learn the language for the tag, and held-out figures cannot show it; \
+                 if future {:?} articles will split differently, tag some that do, or train with `lede learn --no-grams`",
+                s.tag, s.tagged, s.articles, s.language, s.other_tagged, s.other_articles, s.language
+            ));
         }
         let (lexicon, column) = gram_table.lexicon();
         for (embedder, ex) in examples.iter_mut() {

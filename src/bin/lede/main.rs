@@ -440,6 +440,16 @@ fn learn(models_dir: Option<&Path>, args: LearnArgs) -> anyhow::Result<ExitCode>
                     "  the articles' words (character grams) are not read: they did not beat the head without them"
                 ),
             }
+            if m.per_language.len() > 1 {
+                for (language, l) in &m.per_language {
+                    eprintln!(
+                        "  in {language:<6} {:4} articles  top tag right: learnt {:5.1}%, zero-shot {:5.1}%",
+                        l.articles,
+                        100.0 * l.learned,
+                        100.0 * l.zero_shot
+                    );
+                }
+            }
             for (tag, t) in &m.per_tag {
                 eprintln!(
                     "  {tag:<30} {:4} articles  precision {:5.1}%  recall {:5.1}%  F1 {:5.1}%",

@@ -28,6 +28,8 @@ pub struct Example {
     /// Its character-gram features (`lexical::Lexicon::features`, columns of the lexicon given
     /// to [`train`]); empty when trained without one.
     pub grams: Vec<(u32, f32)>,
+    /// The article's language code (held-out figures per language).
+    pub language: String,
 }
 
 /// How a head is trained.
@@ -91,6 +93,17 @@ pub struct TagScores {
     pub f1: f64,
 }
 
+/// Held-out accuracy on the articles of one language.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct LanguageScores {
+    /// Articles in the language.
+    pub articles: usize,
+    /// Share whose most likely subject (learnt head) is one of their tags.
+    pub learned: f64,
+    /// The same for the zero-shot method.
+    pub zero_shot: f64,
+}
+
 /// What training measured, by cross-validation over the tagged articles: the learnt head beside the
 /// zero-shot method (calibrated the same way) on the same folds.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -113,6 +126,9 @@ pub struct Metrics {
     pub zero_shot: Scores,
     /// Per tag (learnt head), by label id.
     pub per_tag: BTreeMap<String, TagScores>,
+    /// Per language of the articles, by language code: a head can do well overall and poorly on
+    /// the language a site publishes less in.
+    pub per_language: BTreeMap<String, LanguageScores>,
 }
 
 /// A trained head and how it measured.
@@ -491,6 +507,97 @@ pub fn score(examples: &[Example], probs: &[Vec<f32>], threshold: f32) -> Scores
     }
 }
 
+fn per_language(
+    examples: &[Example],
+    learned: &[Vec<f32>],
+    zero_shot: &[Vec<f32>],
+) -> BTreeMap<String, LanguageScores> {
+    let mut out: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
+    for ((e, l), z) in examples.iter().zip(learned).zip(zero_shot) {
+        let c = out.entry(e.language.clone()).or_default();
+        c.0 += 1;
+        c.1 += e.tags.contains(&argmax(l)) as usize;
+        c.2 += e.tags.contains(&argmax(z)) as usize;
+    }
+    out.into_iter()
+        .map(|(language, (n, learned, zero_shot))| {
+            let share = |k: usize| k as f64 / n as f64;
+            let scores = LanguageScores {
+                articles: n,
+                learned: share(learned),
+                zero_shot: share(zero_shot),
+            };
+            (language, scores)
+        })
+        .collect()
+}
+
+/// A language whose tagged articles carry one tag far more (or far less) often than the articles
+/// in the other languages: a head can then learn the language for the tag, and held-out folds of
+/// the same articles cannot show it, since they split the same way.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LanguageSkew {
+    /// The language code.
+    pub language: String,
+    /// The tag (label id).
+    pub tag: String,
+    /// Tagged articles in the language.
+    pub articles: usize,
+    /// How many of them carry the tag.
+    pub tagged: usize,
+    /// Tagged articles in the other languages.
+    pub other_articles: usize,
+    /// How many of them carry the tag.
+    pub other_tagged: usize,
+}
+
+/// Fewest articles on either side (the language, the rest) and fewest carrying the tag for a
+/// skew to be told: below that, chance alone makes such splits.
+const SKEW_MIN_ARTICLES: usize = 5;
+/// How far apart the tag's shares inside and outside the language must be.
+const SKEW_MIN_GAP: f64 = 0.6;
+
+/// The languages that go with a tag (see [`LanguageSkew`]), from each tagged article's language
+/// and tags (indices into `ids`); in language, then tag order.
+pub fn language_skew(articles: &[(&str, &[usize])], ids: &[String]) -> Vec<LanguageSkew> {
+    let mut languages: BTreeMap<&str, usize> = BTreeMap::new();
+    for (language, _) in articles {
+        *languages.entry(language).or_default() += 1;
+    }
+    let total = articles.len();
+    let mut out = Vec::new();
+    for (&language, &n) in &languages {
+        let rest = total - n;
+        if n < SKEW_MIN_ARTICLES || rest < SKEW_MIN_ARTICLES {
+            continue;
+        }
+        for (l, id) in ids.iter().enumerate() {
+            let (mut tagged, mut other_tagged) = (0usize, 0usize);
+            for (lang, tags) in articles {
+                if tags.contains(&l) {
+                    if *lang == language {
+                        tagged += 1;
+                    } else {
+                        other_tagged += 1;
+                    }
+                }
+            }
+            let gap = tagged as f64 / n as f64 - other_tagged as f64 / rest as f64;
+            if tagged + other_tagged >= SKEW_MIN_ARTICLES && gap.abs() >= SKEW_MIN_GAP {
+                out.push(LanguageSkew {
+                    language: language.to_string(),
+                    tag: id.clone(),
+                    articles: n,
+                    tagged,
+                    other_articles: rest,
+                    other_tagged,
+                });
+            }
+        }
+    }
+    out
+}
+
 fn per_tag(
     examples: &[Example],
     probs: &[Vec<f32>],
@@ -611,6 +718,7 @@ pub fn train(
                 learned: score(examples, &probs, options.threshold),
                 zero_shot: score(examples, &zero_probs, options.threshold),
                 per_tag: per_tag(examples, &probs, ids, options.threshold),
+                per_language: per_language(examples, &probs, &zero_probs),
             },
         }
     })
@@ -638,6 +746,7 @@ mod tests {
                     shares: vec![0.5, 0.5],
                     tags: vec![tag],
                     grams: Vec::new(),
+                    language: "en".into(),
                 }
             })
             .collect()
@@ -652,6 +761,67 @@ mod tests {
         let p = fit.head.probabilities(&[0.1, 1.0, 0.2], &[0.5, 0.5], &[]);
         assert!(p[1] > 0.5 && p[0] < 0.5, "{p:?}");
         assert_eq!(fit.metrics.per_tag["a"].articles, 20);
+        let en = &fit.metrics.per_language["en"];
+        assert_eq!((en.articles, en.learned), (40, 1.0));
+    }
+
+    #[test]
+    fn held_out_accuracy_is_told_per_language() {
+        // The second language's articles, half on each subject, all have one vector: no head
+        // can be right on more than half of them, while it stays right on the first language.
+        let mut examples = toy(40);
+        for e in examples.iter_mut().step_by(5) {
+            e.language = "pl".into();
+            e.x = vec![0.6, 0.6, 0.2];
+        }
+        let ids = vec!["a".to_string(), "b".to_string()];
+        let fit = train(&examples, &ids, 3, None, &LearnOptions::default());
+        let by = &fit.metrics.per_language;
+        assert_eq!((by["en"].articles, by["pl"].articles), (32, 8));
+        assert_eq!(by["en"].learned, 1.0, "{by:?}");
+        assert!(by["pl"].learned <= 0.5, "{by:?}");
+    }
+
+    #[test]
+    fn a_language_that_goes_with_a_tag_is_told() {
+        let ids = vec!["sport".to_string(), "politics".to_string()];
+        let (sport, politics): (&[usize], &[usize]) = (&[0], &[1]);
+        // 20 Polish articles, half on each subject; 6 English ones, all politics.
+        let mut articles: Vec<(&str, &[usize])> = (0..20)
+            .map(|i| ("pl", if i % 2 == 0 { sport } else { politics }))
+            .collect();
+        articles.extend((0..6).map(|_| ("en", politics)));
+        let skew = language_skew(&articles, &ids);
+        let told: Vec<(&str, &str, usize, usize)> = skew
+            .iter()
+            .map(|s| (s.language.as_str(), s.tag.as_str(), s.tagged, s.articles))
+            .collect();
+        // English is all politics against half of the Polish: a gap of 0.5, within chance and
+        // site habit.
+        assert!(told.is_empty(), "{told:?}");
+        // Polish all sport, English all politics: the language tells the tag.
+        let more: Vec<(&str, &[usize])> = (0..20)
+            .map(|_| ("pl", sport))
+            .chain((0..6).map(|_| ("en", politics)))
+            .collect();
+        let told: Vec<(String, String, usize, usize)> = language_skew(&more, &ids)
+            .into_iter()
+            .map(|s| (s.language, s.tag, s.tagged, s.other_tagged))
+            .collect();
+        assert!(
+            told.contains(&("en".into(), "politics".into(), 6, 0)),
+            "{told:?}"
+        );
+        assert!(
+            told.contains(&("pl".into(), "sport".into(), 20, 0)),
+            "{told:?}"
+        );
+        // Too few articles in a language to tell anything: nothing said.
+        let few: Vec<(&str, &[usize])> = (0..20)
+            .map(|_| ("pl", sport))
+            .chain((0..4).map(|_| ("en", politics)))
+            .collect();
+        assert!(language_skew(&few, &ids).is_empty());
     }
 
     /// Like `toy`, but the vectors are noise as well: only the articles' words tell the subjects
@@ -672,6 +842,7 @@ mod tests {
                     shares: vec![0.5, 0.5],
                     tags: vec![tag],
                     grams,
+                    language: "en".into(),
                 }
             })
             .collect()
