@@ -560,30 +560,29 @@ const SKEW_MIN_GAP: f64 = 0.6;
 /// The languages that go with a tag (see [`LanguageSkew`]), from each tagged article's language
 /// and tags (indices into `ids`); in language, then tag order.
 pub fn language_skew(articles: &[(&str, &[usize])], ids: &[String]) -> Vec<LanguageSkew> {
-    let mut languages: BTreeMap<&str, usize> = BTreeMap::new();
-    for (language, _) in articles {
-        *languages.entry(language).or_default() += 1;
+    // Per language: its articles, and how many of them carry each tag; one pass.
+    let mut languages: BTreeMap<&str, (usize, Vec<usize>)> = BTreeMap::new();
+    let mut everywhere = vec![0usize; ids.len()];
+    for &(language, tags) in articles {
+        let (n, per_tag) = languages
+            .entry(language)
+            .or_insert_with(|| (0, vec![0; ids.len()]));
+        *n += 1;
+        for &t in tags {
+            per_tag[t] += 1;
+            everywhere[t] += 1;
+        }
     }
-    let total = articles.len();
     let mut out = Vec::new();
-    for (&language, &n) in &languages {
-        let rest = total - n;
+    for (&language, (n, per_tag)) in &languages {
+        let (n, rest) = (*n, articles.len() - n);
         if n < SKEW_MIN_ARTICLES || rest < SKEW_MIN_ARTICLES {
             continue;
         }
         for (l, id) in ids.iter().enumerate() {
-            let (mut tagged, mut other_tagged) = (0usize, 0usize);
-            for (lang, tags) in articles {
-                if tags.contains(&l) {
-                    if *lang == language {
-                        tagged += 1;
-                    } else {
-                        other_tagged += 1;
-                    }
-                }
-            }
+            let (tagged, other_tagged) = (per_tag[l], everywhere[l] - per_tag[l]);
             let gap = tagged as f64 / n as f64 - other_tagged as f64 / rest as f64;
-            if tagged + other_tagged >= SKEW_MIN_ARTICLES && gap.abs() >= SKEW_MIN_GAP {
+            if everywhere[l] >= SKEW_MIN_ARTICLES && gap.abs() >= SKEW_MIN_GAP {
                 out.push(LanguageSkew {
                     language: language.to_string(),
                     tag: id.clone(),
