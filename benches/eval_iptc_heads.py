@@ -38,9 +38,7 @@ def main():
         cells = []
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "mapped.jsonl")
-            with open(path, "w", encoding="utf-8") as f:
-                for r in mapped:
-                    f.write(json.dumps(r, ensure_ascii=False) + "\n")
+            et.write_jsonl(path, mapped)
             for i, head in enumerate(args.heads):
                 extra = {"shipped": [], "zero-shot": ["--zero-shot-topics"]}.get(head, ["--topic-model", head])
                 stats = et.topic_stats(et.run([args.lede, "enrich", path] + flags + extra), top_right)

@@ -144,6 +144,12 @@ def baseline(records, classes, lang, iptc_top):
     return acc, iptc_acc
 
 
+def write_jsonl(path, records):
+    with open(path, "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
 def topic_stats(out, right):
     """First-topic accuracy, ECE of the first topic's score (10 bins), share of articles with a topic
     at >= 0.5, and how often topics scored >= 0.8 are right. `right(record, topic)` judges a topic."""
@@ -226,9 +232,7 @@ def main():
             train, test = first_per_class(records)
             tr, te, full = (os.path.join(tmp, f) for f in ("train.jsonl", "test.jsonl", "all.jsonl"))
             for fn, rs in ((tr, train), (te, test), (full, records)):
-                with open(fn, "w", encoding="utf-8") as f:
-                    for r in rs:
-                        f.write(json.dumps(dict(r, tags=[r["gold_category"]]), ensure_ascii=False) + "\n")
+                write_jsonl(fn, (dict(r, tags=[r["gold_category"]]) for r in rs))
             zero_rest = topic_stats(run([args.lede, "enrich", te] + flags), same)
             model = os.path.join(tmp, "model10")
             subprocess.run([args.lede, "learn", tr, "--taxonomy", tax, "--text-field", "text", "-q", "-o", model],
@@ -243,9 +247,7 @@ def main():
             iptc_top = IPTC_TOP[name]
             mapped, top_right = iptc_mapped(name, records)
             mp = os.path.join(tmp, "mapped.jsonl")
-            with open(mp, "w", encoding="utf-8") as f:
-                for r in mapped:
-                    f.write(json.dumps(r, ensure_ascii=False) + "\n")
+            write_jsonl(mp, mapped)
             iflags = ["--no-summary", "--no-keywords", "--quiet", "--topics", "3", "--topic-threshold", "0",
                       "--text-field", "text"] + extra
             iptc_zero = topic_stats(run([args.lede, "enrich", mp, "--zero-shot-topics"] + iflags), top_right)

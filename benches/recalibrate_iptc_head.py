@@ -76,9 +76,7 @@ def main():
                                                          encoding="utf-8")]
             mapped, right = et.iptc_mapped(name, records)
             path = os.path.join(tmp, name + ".jsonl")
-            with open(path, "w", encoding="utf-8") as f:
-                for r in mapped:
-                    f.write(json.dumps(r, ensure_ascii=False) + "\n")
+            et.write_jsonl(path, mapped)
             out = et.run([args.lede, "enrich", path, "--no-summary", "--no-keywords", "--quiet", "--topics", "17",
                           "--topic-threshold", "0", "--text-field", "text", "--precision", args.precision])
             runs[name] = (out, right)
