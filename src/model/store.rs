@@ -17,7 +17,8 @@ pub const MANIFEST_JSON: &str = include_str!("../../models/manifest.json");
 pub struct Manifest {
     /// One entry per installable model.
     pub models: Vec<ModelSpec>,
-    /// Small learnt files compiled into the binary (scorers), with their checksums.
+    /// Small learnt files compiled into the binary (scorers, the IPTC topic head's `model.json`,
+    /// which holds the checksums of the head's other files), with their checksums.
     #[serde(default)]
     pub built_in: Vec<BuiltIn>,
 }
@@ -27,7 +28,7 @@ pub struct Manifest {
 pub struct BuiltIn {
     /// What the code asks for it by.
     pub name: String,
-    /// What it is for (`keyword-scorer`).
+    /// What it is for (`keyword-scorer`, `topic-head`).
     pub role: String,
     /// Path in the repository.
     pub file: String,
