@@ -14,7 +14,11 @@ full-batch (float64), so a rerun prints the same table:
     article's candidates) against the oracle sentences;
   - linear, listwise against each sentence's own ROUGE (softmax at temperature 0.05);
   - lede's ranking score plus each sentence's vector (centred on its article), listwise on the oracle;
-  - direct ROUGE maximisation: coordinate ascent on a linear score's weights, from lede's ranking.
+  - direct ROUGE maximisation: coordinate ascent on a linear score's weights, from lede's ranking;
+  - a gate per article: logistic regression on what the article's candidates say about its lead (how
+    central and how like the title it is, how like the second sentence, where the most central
+    sentence sits, ...) choosing between lede's ranking and the learnt own-ROUGE ranker, trained to
+    predict where the learnt picks score higher (weighted by how much).
 
 Selection is lede's: best first, no sentence too similar (cosine > 0.95) to one already picked,
 then article order. Scored as benches/eval_summary.py scores.
@@ -229,6 +233,54 @@ LEARNERS = {
 }
 
 
+def article_signals(a):
+    """What an article's candidates say about whether its lead is the story (the gate's inputs)."""
+    f, x, cos = a["features"], a["x"], a["cos"]
+    n = len(x)
+    return np.array([
+        x[0, f.index("lead_centrality_z")], x[0, f.index("lead_title_z")], x[0, f.index("log_candidates")],
+        x[0, f.index("has_title")], x[0, f.index("log_words")], cos[0][1] if n > 1 else 1.0,
+        x[0, f.index("quote")], x[0, f.index("digits")], x[0, f.index("centrality_rank")],
+        float(np.argmax(x[:, f.index("centrality")])) / max(n - 1, 1), float(np.mean(cos)),
+        x[:, f.index("first_paragraph")].mean(),
+    ])
+
+
+def logistic(x, y, weight, penalty=1e-2, epochs=2000, lr=0.05):
+    """Weighted logistic regression (seeded by construction: starts at zero). Returns P(y=1|x)."""
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    design = lambda x: np.column_stack([(x - mean) / scale, np.ones(len(x))])  # noqa: E731
+    xs, w = design(x), np.zeros(x.shape[1] + 1)
+    m, v = np.zeros_like(w), np.zeros_like(w)
+    for t in range(1, epochs + 1):
+        p = 1 / (1 + np.exp(-(xs @ w)))
+        g = xs.T @ ((p - y) * weight) / weight.sum() + penalty * np.r_[w[:-1], 0]
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        w -= lr * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+    return lambda x: 1 / (1 + np.exp(-(design(x) @ w)))
+
+
+def gated_picks(train_arts, held):
+    """Per held-out article, lede's picks or the learnt own-ROUGE ranker's, as the gate says."""
+    score = LEARNERS["linear, listwise on each sentence's ROUGE"](train_arts)
+
+    def r12(a, picks):
+        r = rouge(a["lang"], a["refs"], picks)
+        return (r[0] + r[1]) / 2
+
+    lede = lambda a: [a["sentences"][i] for i in a["centroid_picks"]]  # noqa: E731
+    learnt = lambda a: [a["sentences"][c] for c in select(a, score(a))]  # noqa: E731
+    gains = np.array([r12(a, learnt(a)) - r12(a, lede(a)) for a in train_arts])
+    sizes = {}
+    for a in train_arts:
+        sizes[a["set"]] = sizes.get(a["set"], 0) + 1
+    weight = (np.abs(gains) + 1e-3) / np.array([sizes[a["set"]] for a in train_arts])
+    gate = logistic(np.array([article_signals(a) for a in train_arts]), (gains > 0).astype(float), weight)
+    return [learnt(a) if gate(article_signals(a)[None])[0] > 0.5 else lede(a) for a in held]
+
+
 def folds_of(articles, k=5):
     rng = np.random.default_rng(SEED)
     fold = {}
@@ -278,6 +330,13 @@ def main():
                     picked[i] = [a["sentences"][c] for c in select(a, score(a))]
         picks[name + " (5-fold CV)"] = picked
         print(f"{name}: done", file=sys.stderr)
+    picked = [None] * len(articles)
+    for f in range(5):
+        held = [i for i, g in enumerate(folds) if g == f]
+        for i, p in zip(held, gated_picks([a for a, g in zip(articles, folds) if g != f], [articles[i] for i in held])):
+            picked[i] = p
+    picks["gate: lede's ranking or the learnt one, per article (5-fold CV)"] = picked
+    print("gate: done", file=sys.stderr)
     picks["oracle"] = [[a["sentences"][a["candidates"][c]] for c in a["y"]] for a in articles]
     print("| set | lang | n | method | R-1 | R-2 | R-Lsum |\n|---|---|---|---|---|---|---|")
     for row in report(articles, picks):
