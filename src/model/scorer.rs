@@ -2,8 +2,9 @@
 //! one logit out. Trained by seeded scripts (`scripts/train-*`), stored as JSON in `models/`, and
 //! pinned by sha256 in the manifest's `built_in` list, like the embedders' weights.
 //!
-//! A file names the signals it was trained on; one whose names differ from what the code computes is
-//! refused, so a stale file can never score with shifted inputs. A file may also read the item's
+//! A file names the signals it was trained on and reads them by name, so a file made before a signal
+//! was added keeps scoring with the inputs it knows; one naming a signal the code does not compute is
+//! refused, so a stale file can never score with shifted or missing inputs. A file may also read the item's
 //! vector (after the signals); it then names the embedder whose vectors it was trained on, and the
 //! pipeline refuses it beside any other embedder.
 use crate::error::{Error, Result};
@@ -61,6 +62,8 @@ struct VectorInput {
 pub struct Scorer {
     id: String,
     file: ScorerFile,
+    /// For each signal the file reads, its column among the signals the code computes.
+    columns: Vec<usize>,
 }
 
 impl PartialEq for Scorer {
@@ -70,7 +73,8 @@ impl PartialEq for Scorer {
 }
 
 impl Scorer {
-    /// Reads a scorer file's bytes, checking it was made for `features`; `origin` names it in errors.
+    /// Reads a scorer file's bytes, checking it reads only signals among `features` (what the code
+    /// computes, in the order rows will hold them); `origin` names it in errors.
     pub fn from_bytes(bytes: &[u8], origin: &str, features: &[&str]) -> Result<Scorer> {
         let bad = |reason: String| Error::Model {
             model: origin.to_string(),
@@ -84,13 +88,19 @@ impl Scorer {
                 file.format
             )));
         }
-        if file.features != features {
-            return Err(bad(format!(
-                "made for the signals {:?}, this lede computes {:?}",
-                file.features, features
-            )));
+        let mut columns = Vec::with_capacity(file.features.len());
+        for name in &file.features {
+            match features.iter().position(|f| f == name) {
+                Some(c) if !columns.contains(&c) => columns.push(c),
+                _ => {
+                    return Err(bad(format!(
+                        "made for the signals {:?}, this lede computes {:?}",
+                        file.features, features
+                    )))
+                }
+            }
         }
-        let mut width = features.len() + file.vector.as_ref().map_or(0, |v| v.dim);
+        let mut width = columns.len() + file.vector.as_ref().map_or(0, |v| v.dim);
         if file.mean.len() != width || file.scale.len() != width {
             return Err(bad("its standardisation does not match its signals".into()));
         }
@@ -109,6 +119,7 @@ impl Scorer {
         Ok(Scorer {
             id: format!("{}-{}@sha256:{}", file.name, file.version, &digest[..12]),
             file,
+            columns,
         })
     }
 
@@ -164,8 +175,10 @@ impl Scorer {
         } else {
             &[]
         };
-        let mut x: Vec<f32> = signals
+        let mut x: Vec<f32> = self
+            .columns
             .iter()
+            .map(|&c| &signals[c])
             .chain(vector)
             .zip(self.file.mean.iter().zip(&self.file.scale))
             .map(|(x, (m, s))| (x - m) / s)
@@ -204,6 +217,17 @@ mod tests {
             Scorer::from_bytes(file(&["a", "c"], 0).as_bytes(), "t.json", &["a", "b"]).unwrap_err();
         assert!(err.to_string().contains("t.json") && err.to_string().contains("signals"));
         assert!(Scorer::from_bytes(b"{}", "t", &["a"]).is_err());
+        // A name twice is refused too: each input is one signal.
+        assert!(Scorer::from_bytes(file(&["a", "a"], 0).as_bytes(), "t", &["a", "b"]).is_err());
+    }
+
+    #[test]
+    fn a_file_reads_its_signals_by_name_when_the_code_computes_more() {
+        // Trained before "new" existed, and on ["b", "a"] in that order: it still reads b and a.
+        let s =
+            Scorer::from_bytes(file(&["b", "a"], 0).as_bytes(), "t", &["a", "new", "b"]).unwrap();
+        // b = 3 -> (3 - 1) / 2 = 1, a = 1 -> 0; "new" is not read: 3 * 1 + 3 * 0 + 0.5.
+        assert!((s.score(&[1.0, 100.0, 3.0], &[]) - 3.5).abs() < 1e-6);
     }
 
     #[test]
