@@ -1401,14 +1401,16 @@ impl Enricher {
                             Some(Ok(table)) => table,
                             None => None,
                         };
+                        let title = keywords::title_words(&article.title, &language.code);
+                        let signal_article = keywords::signals::Article {
+                            vector: doc,
+                            lang: &language.code,
+                            frequencies: table.as_deref(),
+                            title: &title,
+                        };
                         if opts.explain {
-                            let rows = keywords::signals::signals(
-                                &candidates,
-                                &vecs,
-                                doc,
-                                &language.code,
-                                table.as_deref(),
-                            );
+                            let rows =
+                                keywords::signals::signals(&candidates, &vecs, &signal_article);
                             // The in-context vector too (4 decimals), for scorers that read it.
                             let explained: Vec<Value> = candidates
                                 .iter()
@@ -1432,9 +1434,7 @@ impl Enricher {
                             Some(scorer) => keywords::select_learnt(
                                 &candidates,
                                 &vecs,
-                                doc,
-                                &language.code,
-                                table.as_deref(),
+                                &signal_article,
                                 scorer,
                                 opts,
                             ),

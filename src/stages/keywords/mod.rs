@@ -25,7 +25,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use crate::model::scorer::Scorer;
-use crate::model::wordfreq::{FrequencyTable, WordFrequencies};
+use crate::model::wordfreq::WordFrequencies;
 use rust_stemmers::{Algorithm, Stemmer};
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -729,6 +729,26 @@ fn pre_score(c: &Candidate) -> f64 {
     (c.count as f64) * len_boost / (1.0 + (1.0 + c.first_position as f64 / 50.0).ln())
 }
 
+/// The title's words as candidate keys spell them (content words stemmed, stopwords lower-cased), so
+/// a candidate's key can be looked up word by word: a phrase in the title is what the editor said the
+/// article is about.
+#[must_use]
+pub fn title_words(title: &str, lang: &str) -> HashSet<String> {
+    let ctx = LangCtx::new(lang);
+    let caps = is_caps_sentence(title);
+    runs(title)
+        .iter()
+        .flat_map(|run| ctx.tokens(run, caps))
+        .map(|t| {
+            if t.content {
+                ctx.fold(&t.lower)
+            } else {
+                t.lower
+            }
+        })
+        .collect()
+}
+
 /// Extract candidate phrases from an article's sentences (in order). Deduplicated by folded
 /// key, sorted by a cheap pre-rank (ties: earlier first occurrence, then key), capped at
 /// `options.max_candidates`. Deterministic.
@@ -996,13 +1016,11 @@ pub fn select_by_relevance(
 pub fn select_learnt(
     candidates: &[Candidate],
     vecs: &[Vec<f32>],
-    doc_vec: &[f32],
-    lang: &str,
-    frequencies: Option<&FrequencyTable>,
+    article: &signals::Article,
     scorer: &Scorer,
     options: &KeywordOptions,
 ) -> Vec<Keyword> {
-    let logits: Vec<f32> = signals::signals(candidates, vecs, doc_vec, lang, frequencies)
+    let logits: Vec<f32> = signals::signals(candidates, vecs, article)
         .iter()
         .zip(vecs)
         .map(|(row, vec)| scorer.score(row, vec))

@@ -7,6 +7,7 @@
 use super::Candidate;
 use crate::model::wordfreq::FrequencyTable;
 use crate::stages::z_scores;
+use std::collections::HashSet;
 
 /// Names of the signals, in the order [`signals`] computes them.
 pub const FEATURES: &[&str] = &[
@@ -36,6 +37,9 @@ pub const FEATURES: &[&str] = &[
     "zipf_first",
     "zipf_last",
     "zipf_phrase",
+    "has_title",
+    "in_title",
+    "title_share",
 ];
 
 /// Zipf frequency given every word of a language wordfreq has no list for: a middling word, so
@@ -100,16 +104,27 @@ fn ends_with_any(word: &str, endings: &[&str]) -> bool {
     lower.chars().count() > 4 && endings.iter().any(|e| lower.ends_with(e))
 }
 
+/// What the signals read of the article besides its candidates.
+pub struct Article<'a> {
+    /// The article's vector, L2-normalised.
+    pub vector: &'a [f32],
+    /// Its language code.
+    pub lang: &'a str,
+    /// Its language's word list (`None` where wordfreq has none).
+    pub frequencies: Option<&'a FrequencyTable>,
+    /// The title's words ([`super::title_words`]; empty without a title).
+    pub title: &'a HashSet<String>,
+}
+
 /// One row of [`FEATURES`] per candidate. `vecs[i]` is `candidates[i]`'s vector (in context),
-/// `doc` the article's, both L2-normalised; `lang` the article's language code, `frequencies` its
-/// word list (`None` where wordfreq has none).
-pub fn signals(
-    candidates: &[Candidate],
-    vecs: &[Vec<f32>],
-    doc: &[f32],
-    lang: &str,
-    frequencies: Option<&FrequencyTable>,
-) -> Vec<Vec<f32>> {
+/// L2-normalised.
+pub fn signals(candidates: &[Candidate], vecs: &[Vec<f32>], article: &Article) -> Vec<Vec<f32>> {
+    let Article {
+        vector: doc,
+        lang,
+        frequencies,
+        title,
+    } = *article;
     let n = candidates.len().min(vecs.len());
     let cosine: Vec<f32> = (0..n)
         .map(|i| vecs[i].iter().zip(doc).map(|(a, b)| a * b).sum())
@@ -156,6 +171,8 @@ pub fn signals(
                 1.0
             };
             let common = commonness(&words, frequencies);
+            let key_words: Vec<&str> = c.key.split(' ').collect();
+            let in_title = key_words.iter().filter(|w| title.contains(**w)).count();
             let mut row = vec![
                 cosine[i],
                 cosine_z[i],
@@ -180,6 +197,11 @@ pub fn signals(
                 (others_inside as f32).ln_1p(),
             ];
             row.extend_from_slice(&common);
+            row.extend_from_slice(&[
+                f32::from(!title.is_empty()),
+                f32::from(in_title == key_words.len()),
+                in_title as f32 / key_words.len() as f32,
+            ]);
             row
         })
         .collect()
@@ -188,6 +210,7 @@ pub fn signals(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stages::keywords::title_words;
 
     fn cand(surface: &str, key: &str, first: usize, last: usize, count: usize) -> Candidate {
         Candidate {
@@ -217,7 +240,14 @@ mod tests {
             vec![0.5, 0.5],
             vec![0.0, 1.0],
         ];
-        let rows = signals(&cands, &vecs, &[1.0, 0.0], "en", None);
+        let title = title_words("Council approves the new tram line", "en");
+        let article = Article {
+            vector: &[1.0, 0.0],
+            lang: "en",
+            frequencies: None,
+            title: &title,
+        };
+        let rows = signals(&cands, &vecs, &article);
         let col = |name: &str| FEATURES.iter().position(|f| *f == name).unwrap();
         assert_eq!(rows.len(), 5);
         assert!(rows.iter().all(|r| r.len() == FEATURES.len()));
@@ -234,6 +264,13 @@ mod tests {
         assert!(rows[0][col("frequency")] < rows[1][col("frequency")]);
         // Without a word list for the language, every commonness signal is the same middling value.
         assert_eq!(rows[0][col("zipf_rarest")], rows[2][col("zipf_rarest")]);
+        // The title names the tram line (stemmed as the keys are: "approves" is "approv"); NATO is
+        // not in it.
+        assert!(rows.iter().all(|r| r[col("has_title")] == 1.0));
+        assert_eq!(rows[0][col("in_title")], 1.0);
+        assert_eq!(rows[2][col("in_title")], 1.0);
+        assert_eq!(rows[3][col("in_title")], 0.0);
+        assert_eq!(rows[3][col("title_share")], 0.0);
     }
 
     #[test]
@@ -245,7 +282,13 @@ mod tests {
             cand("Radschnellweg", "radschnellweg", 3, 3, 1),
         ];
         let vecs = vec![vec![1.0, 0.0]; 3];
-        let rows = signals(&cands, &vecs, &[1.0, 0.0], "en", Some(&table));
+        let article = Article {
+            vector: &[1.0, 0.0],
+            lang: "en",
+            frequencies: Some(&table),
+            title: &HashSet::new(),
+        };
+        let rows = signals(&cands, &vecs, &article);
         let col = |name: &str| FEATURES.iter().position(|f| *f == name).unwrap();
         assert_eq!(rows[0][col("zipf_rarest")], 5.1);
         assert_eq!(rows[1][col("zipf_rarest")], 3.4);
@@ -255,5 +298,9 @@ mod tests {
         // The phrase is rarer than its rarest word, and a word no list holds is rarest of all.
         assert!(rows[1][col("zipf_phrase")] < 3.4);
         assert_eq!(rows[2][col("zipf_rarest")], 0.0);
+        // No title: nothing is in it.
+        assert!(rows
+            .iter()
+            .all(|r| r[col("has_title")] == 0.0 && r[col("in_title")] == 0.0));
     }
 }
