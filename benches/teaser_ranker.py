@@ -61,6 +61,12 @@ def rouge(lang, refs, picked):
     return np.array(rouge_f1(_scorers[lang], refs, picked))
 
 
+def mean_r12(a, picked):
+    """The oracle's objective: mean of ROUGE-1 and ROUGE-2 F1 of `picked` against the article's references."""
+    r = rouge(a["lang"], a["refs"], picked)
+    return (r[0] + r[1]) / 2
+
+
 def load_articles(lede, eval_dir):
     """One dict per article: its set, language, k, references, sentences, candidates, signals."""
     articles = []
@@ -98,8 +104,7 @@ def oracle(a):
             if c in chosen:
                 continue
             picked = [a["sentences"][a["candidates"][j]] for j in sorted(chosen + [c])]
-            r = rouge(a["lang"], a["refs"], picked)
-            gains.append(((r[0] + r[1]) / 2, -c, c))
+            gains.append((mean_r12(a, picked), -c, c))
         if not gains:
             break
         score, _, c = max(gains)
@@ -202,8 +207,7 @@ def coordinate_ascent(arts, rounds=2, steps=(-1, -0.5, -0.25, -0.1, 0.1, 0.25, 0
         for a in arts:
             key = tuple(select(a, a["x"] @ w))
             if key not in a["memo"]:
-                r = rouge(a["lang"], a["refs"], [a["sentences"][i] for i in key])
-                a["memo"][key] = (r[0] + r[1]) / 2
+                a["memo"][key] = mean_r12(a, [a["sentences"][i] for i in key])
             total += a["memo"][key] / sizes[a["set"]]
         return total
 
@@ -266,13 +270,9 @@ def gated_picks(train_arts, held):
     """Per held-out article, lede's picks or the learnt own-ROUGE ranker's, as the gate says."""
     score = LEARNERS["linear, listwise on each sentence's ROUGE"](train_arts)
 
-    def r12(a, picks):
-        r = rouge(a["lang"], a["refs"], picks)
-        return (r[0] + r[1]) / 2
-
     lede = lambda a: [a["sentences"][i] for i in a["centroid_picks"]]  # noqa: E731
     learnt = lambda a: [a["sentences"][c] for c in select(a, score(a))]  # noqa: E731
-    gains = np.array([r12(a, learnt(a)) - r12(a, lede(a)) for a in train_arts])
+    gains = np.array([mean_r12(a, learnt(a)) - mean_r12(a, lede(a)) for a in train_arts])
     sizes = {}
     for a in train_arts:
         sizes[a["set"]] = sizes.get(a["set"], 0) + 1
@@ -311,8 +311,7 @@ def main():
     articles = load_articles(args.lede, args.eval_dir)
     for a in articles:
         a["y"] = oracle(a)
-        a["g"] = np.array([(lambda r: (r[0] + r[1]) / 2)(rouge(a["lang"], a["refs"], [a["sentences"][c]]))
-                           for c in a["candidates"]])
+        a["g"] = np.array([mean_r12(a, [a["sentences"][c]]) for c in a["candidates"]])
         a["memo"] = {}
     print(f"{len(articles)} articles, {sum(len(a['x']) for a in articles)} candidate sentences", file=sys.stderr)
 
