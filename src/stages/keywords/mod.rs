@@ -163,6 +163,9 @@ pub struct Candidate {
     /// network", "nowa linia") a word that never ends a phrase is a modifier, and a phrase ending
     /// in it is not a name for anything. 1 where the language does not put modifiers first.
     pub head_ratio: f32,
+    /// Occurrences right after a number ("640 mln", "30 Prozent", "7,4 km"): units and counted
+    /// things, rarely what an article is about.
+    pub after_number: usize,
 }
 
 /// Every place `surface` occurs in `texts` as whole words (not inside a longer word): each text
@@ -491,9 +494,9 @@ impl Folder {
 
 /// Polish inflectional endings (nouns, adjectives, a few verb forms), longest first.
 const PL_ENDINGS: &[&str] = &[
-    "owego", "owemu", "owych", "owymi", "ościami", "ościach", "ości", "ość", "ach", "ami", "ego",
-    "emu", "ych", "ymi", "ich", "imi", "owi", "owa", "owe", "owy", "ową", "owie", "ów", "om", "em",
-    "ej", "ie", "ym", "im", "ą", "ę", "a", "e", "i", "y", "o", "u",
+    "owego", "owemu", "owych", "owymi", "owej", "owym", "ościami", "ościach", "ości", "ość", "ach",
+    "ami", "ego", "emu", "ych", "ymi", "ich", "imi", "owi", "owa", "owe", "owy", "ową", "owie",
+    "ów", "om", "em", "ej", "ie", "ym", "im", "ą", "ę", "a", "e", "i", "y", "o", "u",
 ];
 
 /// Light Polish stemmer: strip the longest inflectional ending that leaves at least 3
@@ -540,6 +543,11 @@ struct Token {
 
 fn is_hyphen(s: &str) -> bool {
     matches!(s, "-" | "\u{2010}" | "\u{2011}")
+}
+
+/// Digits and no letters: "640", "7,4", "15.02.2026".
+fn is_number(s: &str) -> bool {
+    s.chars().any(|c| c.is_ascii_digit()) && !s.chars().any(char::is_alphabetic)
 }
 
 fn is_wordlike(s: &str) -> bool {
@@ -720,6 +728,7 @@ struct Agg {
     first_position: usize,
     last_position: usize,
     words: usize,
+    after_number: usize,
 }
 
 /// Cheap pre-rank used for the `max_candidates` cap and the candidate order:
@@ -773,6 +782,11 @@ pub fn extract_candidates(
                 if !toks[i].content {
                     continue;
                 }
+                let after_number = toks[..i]
+                    .iter()
+                    .rev()
+                    .find(|t| !t.elided)
+                    .is_some_and(|t| is_number(&t.surface));
                 let head = heads.entry(ctx.fold(&toks[i].lower)).or_default();
                 head.0 += 1;
                 if toks.get(i + 1).is_none_or(|next| !next.content) {
@@ -819,8 +833,10 @@ pub fn extract_candidates(
                         first_position: position + i,
                         last_position: position + i,
                         words: span.len(),
+                        after_number: 0,
                     });
                     agg.count += 1;
+                    agg.after_number += usize::from(after_number);
                     agg.last_position = position + i;
                     match agg.surfaces.iter_mut().find(|(s, _)| *s == surface) {
                         Some(e) => e.1 += 1,
@@ -854,6 +870,7 @@ pub fn extract_candidates(
                 last_position: a.last_position,
                 words: a.words,
                 head_ratio,
+                after_number: a.after_number,
             }
         })
         .collect();

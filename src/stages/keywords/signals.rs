@@ -3,7 +3,8 @@
 //! in-context vector is to the article, where and how often and how widely it occurs, its length and
 //! capitals, whether its last word heads phrases, how it nests with other candidates, word-ending
 //! cues for verbs and adjectives in the languages lede serves first, and how common its words are in
-//! general (wordfreq's lists: "issues" and "started" are everyday words, "tram line" is not).
+//! general (wordfreq's lists: "issues" and "started" are everyday words, "tram line" is not),
+//! whether the title names it, and how often it follows a number (a unit: "640 mln", "30 Prozent").
 use super::Candidate;
 use crate::model::wordfreq::FrequencyTable;
 use crate::stages::z_scores;
@@ -40,6 +41,7 @@ pub const FEATURES: &[&str] = &[
     "has_title",
     "in_title",
     "title_share",
+    "after_number",
 ];
 
 /// Zipf frequency given every word of a language wordfreq has no list for: a middling word, so
@@ -201,6 +203,7 @@ pub fn signals(candidates: &[Candidate], vecs: &[Vec<f32>], article: &Article) -
                 f32::from(!title.is_empty()),
                 f32::from(in_title == key_words.len()),
                 in_title as f32 / key_words.len() as f32,
+                c.after_number as f32 / c.count.max(1) as f32,
             ]);
             row
         })
@@ -221,6 +224,7 @@ mod tests {
             last_position: last,
             words: surface.split_whitespace().count(),
             head_ratio: 1.0,
+            after_number: 0,
         }
     }
 

@@ -258,6 +258,16 @@ fn folding_polish() {
             "impedancyjnych",
         ],
         &["wartość", "wartości", "wartościami", "wartościach"],
+        // A title's "linia tramwajowa" and the body's "linii tramwajowej" are one phrase.
+        &[
+            "tramwajowa",
+            "tramwajowej",
+            "tramwajowy",
+            "tramwajowym",
+            "tramwajowych",
+            "tramwajową",
+            "tramwajowego",
+        ],
         &["sankcja", "sankcje", "sankcji", "sankcjami", "sankcjom"],
     ] {
         let stems: HashSet<String> = group.iter().map(|w| stem_polish(w)).collect();
@@ -389,6 +399,7 @@ fn cand(s: &str, pos: usize) -> Candidate {
         last_position: pos,
         words: 1,
         head_ratio: 1.0,
+        after_number: 0,
     }
 }
 
@@ -439,4 +450,25 @@ fn selection_relevance_mmr_and_ties() {
     let k = select_keywords(&pos, &same, &doc, &KeywordOptions::default());
     assert_eq!(k[0].text, "early");
     assert!(select_keywords(&[], &[], &doc, &plain).is_empty());
+}
+
+#[test]
+fn a_unit_after_a_number_is_counted_as_such() {
+    let c = extract_candidates(
+        &[
+            "Die Strecke ist 7,4 Kilometer lang und kostet 30 Millionen Euro.",
+            "Die Strecke soll 2028 fertig sein.",
+        ],
+        "de",
+        &opts(),
+    );
+    let get = |s: &str| {
+        c.iter()
+            .find(|c| c.surface == s)
+            .unwrap_or_else(|| panic!("{s}: {c:?}"))
+    };
+    assert_eq!(get("Kilometer").after_number, 1);
+    assert_eq!(get("Millionen Euro").after_number, 1);
+    assert_eq!(get("Strecke").count, 2);
+    assert_eq!(get("Strecke").after_number, 0);
 }
