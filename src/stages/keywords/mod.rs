@@ -463,6 +463,32 @@ fn is_polish_impersonal_verb(lower: &str) -> bool {
     lower.chars().count() >= 7 && ["ono", "ano", "ęto"].iter().any(|e| lower.ends_with(e))
 }
 
+/// Polish infinitives ("kosztować", "budować", "zacząć", "widzieć"): a verb, never a keyphrase;
+/// treated as stopwords. Plain "-eć" is left out: "sieć", "płeć" are nouns (and "-ość" nouns end in
+/// "ć" too).
+fn is_polish_infinitive(lower: &str) -> bool {
+    lower.chars().count() >= 5
+        && ["ać", "ić", "yć", "ąć", "uć", "ieć"]
+            .iter()
+            .any(|e| lower.ends_with(e))
+}
+
+/// Polish cardinal numerals spelt out ("dwudziestu", "piętnaście", "czterdzieści"): how many, not
+/// what; treated as stopwords. Only endings no noun shares ("-stu" alone would take "tekstu").
+fn is_polish_numeral(lower: &str) -> bool {
+    [
+        "naście",
+        "nastu",
+        "dzieścia",
+        "dzieści",
+        "dziestu",
+        "dziesiąt",
+        "dziesięciu",
+    ]
+    .iter()
+    .any(|e| lower.ends_with(e))
+}
+
 /// Folds one lower-cased word to its stem key.
 enum Folder {
     Snowball(Stemmer),
@@ -653,7 +679,10 @@ impl LangCtx {
         // An all-caps acronym ("US", "IT", "WHO") is not the stopword it spells.
         let stop = !all_caps
             && (self.stop.contains(&lower)
-                || (self.lang == "pl" && is_polish_impersonal_verb(&lower))
+                || (self.lang == "pl"
+                    && (is_polish_impersonal_verb(&lower)
+                        || is_polish_infinitive(&lower)
+                        || is_polish_numeral(&lower)))
                 || (!self.calendar.is_empty() && self.calendar.contains(&self.fold(&lower))));
         let shape_ok = chars >= 2 && letters >= 1;
         Token {

@@ -54,6 +54,24 @@ fn polish_adjectives_alone_and_impersonal_verbs_are_not_keywords() {
 }
 
 #[test]
+fn polish_infinitives_and_spelt_out_numbers_are_not_keywords() {
+    let pl = surfaces(
+        &[
+            "Inwestycja ma kosztować ok. 640 mln zł i zacząć się za dwudziestu dni.",
+            "Sieć tramwajowa ma piętnaście linii, a wartość taboru rośnie.",
+        ],
+        "pl",
+    );
+    for word in ["kosztować", "zacząć", "dwudziestu", "piętnaście"] {
+        assert!(pl.iter().all(|c| !c.contains(word)), "{word}: {pl:?}");
+    }
+    // Nouns ending in "-ć" stay.
+    for noun in ["Sieć tramwajowa", "wartość taboru", "Inwestycja"] {
+        assert!(has(&pl, noun), "{noun}: {pl:?}");
+    }
+}
+
+#[test]
 fn weekdays_and_months_are_not_keywords() {
     let pl = surfaces(
         &["W czwartek rada przyjęła plan budowy linii tramwajowej, a w środę 3 marca wojewoda."],
