@@ -1,4 +1,5 @@
 //! Per-stage throughput (criterion): parse + clean, language, segmentation, keyword candidates,
+//! one very large text and page (segmentation and HTML cleaning stay linear),
 //! embedding (tokens/s, the installed default model), and scoring (teaser, keywords, topics from
 //! vectors already computed). `cargo bench --bench stages`; the end-to-end numbers (whole runs,
 //! load time, peak RSS, the Python side) come from `benches/throughput.py` and `benches/scaling.py`.
@@ -122,6 +123,23 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // One very large input each: the time should grow with the size, never with its square (these
+    // were unit tests with a time bound; a bound belongs here).
+    let mut g = c.benchmark_group("large_input");
+    g.sample_size(10);
+    let text = "Dr. Smith said e.g. this. Then U.S. officials left! Why? ".repeat(100_000);
+    g.throughput(Throughput::Bytes(text.len() as u64));
+    g.bench_function("segment_5.7MB", |b| {
+        b.iter(|| segment::split_sentences(black_box(&text), "en").len())
+    });
+    let page = "<p>Some <b>bold</b> text &amp; an <a href=\"#\">anchor</a>.</p>\n".repeat(25_000);
+    g.throughput(Throughput::Bytes(page.len() as u64));
+    g.bench_function("html_to_text_1.5MB", |b| {
+        b.iter(|| formats::html::html_to_text(black_box(&page)).len())
+    });
+    g.finish();
+
     let prepared: Vec<Prepared> = articles
         .into_iter()
         .zip(languages)

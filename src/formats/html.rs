@@ -394,13 +394,11 @@ mod tests {
     }
 
     #[test]
-    fn large_body_is_fast() {
+    fn a_large_body_comes_out_whole() {
+        // How its time grows is measured in benches/stages.rs (large_input).
         let para = "<p>Some <b>bold</b> text &amp; an <a href=\"#\">anchor</a>.</p>\n";
         let html = para.repeat(25_000); // ~1.5 MB
-        let start = std::time::Instant::now();
         let text = html_to_text(&html);
         assert_eq!(text.matches("\n\n").count(), 24_999);
-        // Generous bound: catches quadratic behaviour, not slow CI machines.
-        assert!(start.elapsed().as_secs() < 20);
     }
 }

@@ -239,12 +239,11 @@ fn degenerate_inputs() {
 }
 
 #[test]
-fn large_input_is_linear() {
+fn a_large_input_is_split_whole() {
+    // How its time grows is measured in benches/stages.rs (large_input).
     let text = "Dr. Smith said e.g. this. Then U.S. officials left! Why? ".repeat(100_000); // ~5.7 MB
-    let start = std::time::Instant::now();
     let s = split_sentences(&text, "en");
     assert_eq!(s.len(), 300_000);
-    assert!(start.elapsed().as_secs() < 20);
 }
 
 #[test]
