@@ -36,6 +36,9 @@ pub struct BuiltIn {
     pub sha256: String,
     /// The script that trains it (seeded: same data, same bytes).
     pub trained_by: String,
+    /// The data it was trained on: files of the evaluation folder's dev halves (read at training
+    /// time, never copied into the repository) and files of this repository.
+    pub trained_on: Vec<String>,
 }
 
 /// One installable model: where its files come from and the checksums they must have.
@@ -418,6 +421,11 @@ mod tests {
         for b in &manifest.built_in {
             let bytes = fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(&b.file)).unwrap();
             assert_eq!(hex::encode(Sha256::digest(&bytes)), b.sha256, "{}", b.file);
+            assert!(
+                !b.trained_on.is_empty(),
+                "{} names no training data",
+                b.file
+            );
         }
         // The keyword scorer loads (its signals match the code's).
         crate::stages::keywords::shipped_scorer().unwrap();
