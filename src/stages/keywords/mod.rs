@@ -535,11 +535,16 @@ pub(crate) fn stem_polish(word: &str) -> String {
     if n <= 3 {
         return word.to_string();
     }
+    // Longest first, counted in characters (the list is written by hand); sorted once, not per word.
+    static ENDINGS: std::sync::OnceLock<Vec<(&str, usize)>> = std::sync::OnceLock::new();
+    let endings = ENDINGS.get_or_init(|| {
+        let mut e: Vec<(&str, usize)> =
+            PL_ENDINGS.iter().map(|e| (*e, e.chars().count())).collect();
+        e.sort_by_key(|&(_, len)| std::cmp::Reverse(len));
+        e
+    });
     let mut best = n;
-    let mut endings: Vec<&str> = PL_ENDINGS.to_vec();
-    endings.sort_by_key(|e| std::cmp::Reverse(e.chars().count()));
-    for e in endings {
-        let el = e.chars().count();
+    for &(e, el) in endings {
         if n >= el + 3 && word.ends_with(e) {
             best = n - el;
             break;
