@@ -518,11 +518,12 @@ impl Folder {
     }
 }
 
-/// Polish inflectional endings (nouns, adjectives, a few verb forms), longest first.
+/// Polish inflectional endings (nouns, adjectives, a few verb forms), longest first (in
+/// characters: the stemmer takes the first that fits; a test keeps the order).
 const PL_ENDINGS: &[&str] = &[
-    "owego", "owemu", "owych", "owymi", "owej", "owym", "ościami", "ościach", "ości", "ość", "ach",
-    "ami", "ego", "emu", "ych", "ymi", "ich", "imi", "owi", "owa", "owe", "owy", "ową", "owie",
-    "ów", "om", "em", "ej", "ie", "ym", "im", "ą", "ę", "a", "e", "i", "y", "o", "u",
+    "ościami", "ościach", "owego", "owemu", "owych", "owymi", "owej", "owym", "ości", "owie",
+    "ość", "ach", "ami", "ego", "emu", "ych", "ymi", "ich", "imi", "owi", "owa", "owe", "owy",
+    "ową", "ów", "om", "em", "ej", "ie", "ym", "im", "ą", "ę", "a", "e", "i", "y", "o", "u",
 ];
 
 /// Light Polish stemmer: strip the longest inflectional ending that leaves at least 3
@@ -535,16 +536,9 @@ pub(crate) fn stem_polish(word: &str) -> String {
     if n <= 3 {
         return word.to_string();
     }
-    // Longest first, counted in characters (the list is written by hand); sorted once, not per word.
-    static ENDINGS: std::sync::OnceLock<Vec<(&str, usize)>> = std::sync::OnceLock::new();
-    let endings = ENDINGS.get_or_init(|| {
-        let mut e: Vec<(&str, usize)> =
-            PL_ENDINGS.iter().map(|e| (*e, e.chars().count())).collect();
-        e.sort_by_key(|&(_, len)| std::cmp::Reverse(len));
-        e
-    });
     let mut best = n;
-    for &(e, el) in endings {
+    for e in PL_ENDINGS {
+        let el = e.chars().count();
         if n >= el + 3 && word.ends_with(e) {
             best = n - el;
             break;

@@ -311,6 +311,15 @@ fn folding_polish() {
 }
 
 #[test]
+fn polish_endings_are_tried_longest_first() {
+    // The stemmer takes the first ending that fits: a shorter one listed first would cut
+    // "wartościami" to "wartości" instead of "wart".
+    let lengths: Vec<usize> = PL_ENDINGS.iter().map(|e| e.chars().count()).collect();
+    assert!(lengths.windows(2).all(|w| w[0] >= w[1]), "{PL_ENDINGS:?}");
+    assert_eq!(stem_polish("wartościami"), stem_polish("wartość"));
+}
+
+#[test]
 fn folding_german_and_russian() {
     let (k1, n) = key_of(
         &["Die Sanktionen wirken.", "Eine Sanktion folgt."],
