@@ -809,7 +809,12 @@ impl Enricher {
                 }
                 report.articles += 1;
                 languages.push((p.language.code.clone(), found.clone()));
-                let counts = gram_table.add(&[&article.title, &article.body]);
+                // Grams only of the languages the head reads them for: the lexicon is theirs.
+                let counts = if options.reads_grams_of(&p.language.code) {
+                    gram_table.add(&[&article.title, &article.body])
+                } else {
+                    Vec::new()
+                };
                 let routed = router.for_language(&p.language.code).id();
                 for e in router.all() {
                     if e.id() != routed && e.id() != router.default.id() {
@@ -1502,7 +1507,14 @@ impl Enricher {
                         let zero_shot = HeadWeights::zero_shot(roots, x.len(), t.options.zero_shot);
                         let head = index.heads.get(embedder.weights_id()).unwrap_or(&zero_shot);
                         let text = [article.title.as_str(), article.body.as_str()];
-                        let probs = topics::probabilities(&t.taxonomy, &shares, &x, &text, head);
+                        let probs = topics::probabilities(
+                            &t.taxonomy,
+                            &shares,
+                            &x,
+                            &text,
+                            &language.code,
+                            head,
+                        );
                         let found = topics::assign(&probs, &t.taxonomy, &language.code, &t.options);
                         if let Some(best) = &found.best_below {
                             out.insert(

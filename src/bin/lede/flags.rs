@@ -168,6 +168,17 @@ pub struct LearnArgs {
     /// articles to be tagged (held-out folds of such a set cannot show that the words mislead).
     #[arg(long)]
     pub no_grams: bool,
+    /// Learn from, and read, the words (character grams) of articles in these languages only
+    /// (codes as in `language.code`, comma-separated); articles in other languages are learnt and
+    /// scored on their vectors alone. For a site whose tagged articles are mostly in one language:
+    /// words learnt there can mislead in the others.
+    #[arg(
+        long,
+        value_name = "LANG,...",
+        value_delimiter = ',',
+        conflicts_with = "no_grams"
+    )]
+    pub grams_for: Vec<String>,
     /// Embedding model for every language (as for `enrich`; the model is made for it).
     #[arg(long, default_value = "multilingual-e5-small")]
     pub embedder: String,
@@ -243,6 +254,12 @@ impl LearnArgs {
             } else {
                 LearnOptions::default().gram_penalties
             },
+            gram_languages: self
+                .grams_for
+                .iter()
+                .map(|l| l.trim().to_lowercase())
+                .filter(|l| !l.is_empty())
+                .collect(),
             ..LearnOptions::default()
         }
     }

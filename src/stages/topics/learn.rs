@@ -8,7 +8,7 @@
 //! Deterministic: the weights start at zero, every step sees the whole set, folds are fixed by
 //! the examples' keys, and training runs on one thread; same examples and options give the same
 //! bytes.
-use super::head::{margins, HeadWeights, LexicalWeights, Platt, SHARE_FLOOR};
+use super::head::{blend, margins, HeadWeights, LexicalWeights, Platt, SHARE_FLOOR};
 use super::lexical::Lexicon;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -46,6 +46,10 @@ pub struct LearnOptions {
     /// L2 penalties tried on the character-gram weights, at the penalty chosen for the rest; the
     /// grams are kept only where one of them beats the head without them on held-out articles.
     pub gram_penalties: Vec<f64>,
+    /// The article languages whose grams the head learns from and reads (empty: every language);
+    /// articles in other languages are learnt and scored on their vectors alone.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gram_languages: Vec<String>,
     /// Probability at or above which a subject counts as given (per-tag F1 in the report).
     pub threshold: f32,
 }
@@ -58,8 +62,16 @@ impl Default for LearnOptions {
             learning_rate: 0.05,
             penalties: vec![1e-3, 1e-2, 1e-1, 1.0],
             gram_penalties: vec![1e-6, 1e-5, 1e-4],
+            gram_languages: Vec::new(),
             threshold: super::DEFAULT_THRESHOLD,
         }
+    }
+}
+
+impl LearnOptions {
+    /// Whether the head learns from, and reads, the grams of articles in `language`.
+    pub fn reads_grams_of(&self, language: &str) -> bool {
+        self.gram_languages.is_empty() || self.gram_languages.iter().any(|l| l == language)
     }
 }
 
@@ -242,6 +254,8 @@ fn fit_weights(
         lexical: g.zip(grams).map(|(g, (lexicon, _))| LexicalWeights {
             lexicon: lexicon.clone(),
             w: g.dense(lexicon.len()),
+            languages: options.gram_languages.clone(),
+            other_languages: None,
         }),
     }
 }
@@ -640,6 +654,10 @@ fn per_tag(
     out
 }
 
+/// The calibration of a head that reads grams for some languages, and the held-out probabilities
+/// of every article as enriching gives them (blended for those languages).
+type Blended = (Platt, Vec<Vec<f32>>);
+
 /// Trains a head over `ids.len()` subjects on `examples` (vectors of length `dim`, gram features
 /// in `lexicon`'s columns where one is given): chooses the penalty by cross-validated accuracy,
 /// then whether the character grams pay and at which penalty, calibrates on the held-out logits,
@@ -679,10 +697,40 @@ pub fn train(
                 best = Some((r, l2, logits));
             }
         }
-        let (without, l2, mut logits) = best.expect("at least one penalty");
+        let (without, l2, plain) = best.expect("at least one penalty");
+        let plain_platt = fit_platt(&calibration_rows(examples, &plain));
+        let plain_probs: Vec<Vec<f32>> =
+            plain.iter().map(|z| plain_platt.probabilities(z)).collect();
+        // With `gram_languages`, an article of those languages gets the blend of the head with
+        // grams and the head without (`head::blend`), the others the head without, held out as
+        // when enriching; the head with grams is calibrated on the articles it scores.
+        let reads = |e: &Example| options.reads_grams_of(&e.language);
+        let gated = |with: &[Vec<f32>]| -> Blended {
+            let (read, read_logits): (Vec<Example>, Vec<Vec<f32>>) = examples
+                .iter()
+                .zip(with)
+                .filter(|(e, _)| reads(e))
+                .map(|(e, z)| (e.clone(), z.clone()))
+                .unzip();
+            let platt = fit_platt(&calibration_rows(&read, &read_logits));
+            let probs = examples
+                .iter()
+                .zip(with)
+                .zip(&plain_probs)
+                .map(|((e, z), q)| {
+                    if reads(e) {
+                        blend(&platt.probabilities(z), q)
+                    } else {
+                        q.clone()
+                    }
+                })
+                .collect();
+            (platt, probs)
+        };
         // The grams must beat the head without them: ties keep the simpler head.
         let mut gram_l2 = None;
         let mut best_right = without;
+        let mut chosen: Option<(Vec<Vec<f32>>, Option<Blended>)> = None;
         if let Some(lexicon) = lexicon.filter(|l| !l.is_empty()) {
             for &p in &options.gram_penalties {
                 let with = out_of_fold(
@@ -694,18 +742,41 @@ pub fn train(
                     Some((lexicon, p)),
                     options,
                 );
-                let r = right(&with);
+                let blended = (!options.gram_languages.is_empty()).then(|| gated(&with));
+                let r = match &blended {
+                    Some((_, probs)) => right(probs),
+                    None => right(&with),
+                };
                 if r > best_right {
-                    (best_right, gram_l2, logits) = (r, Some(p), with);
+                    (best_right, gram_l2, chosen) = (r, Some(p), Some((with, blended)));
                 }
             }
         }
-        let platt = fit_platt(&calibration_rows(examples, &logits));
-        let probs: Vec<Vec<f32>> = logits.iter().map(|z| platt.probabilities(z)).collect();
         let all: Vec<&Example> = examples.iter().collect();
-        let grams = lexicon.zip(gram_l2);
-        let mut head = fit_weights(&all, labels, dim, l2, grams, options);
-        head.platt = platt;
+        let (head, probs) = match (lexicon.zip(gram_l2), chosen) {
+            (Some(grams), Some((logits, None))) => {
+                let mut head = fit_weights(&all, labels, dim, l2, Some(grams), options);
+                head.platt = fit_platt(&calibration_rows(examples, &logits));
+                let probs = logits.iter().map(|z| head.platt.probabilities(z)).collect();
+                (head, probs)
+            }
+            (Some(grams), Some((_, Some((platt, probs))))) => {
+                let mut head = fit_weights(&all, labels, dim, l2, Some(grams), options);
+                head.platt = platt;
+                let mut other = fit_weights(&all, labels, dim, l2, None, options);
+                other.platt = plain_platt;
+                if let Some(l) = &mut head.lexical {
+                    l.other_languages = Some(Box::new(other));
+                }
+                (head, probs)
+            }
+            _ => {
+                let mut head = fit_weights(&all, labels, dim, l2, None, options);
+                head.platt = plain_platt;
+                (head, plain_probs)
+            }
+        };
+        let probs: Vec<Vec<f32>> = probs;
         Fit {
             head,
             metrics: Metrics {
@@ -892,6 +963,20 @@ mod tests {
         assert!(vectors_only.head.lexical.is_none());
         assert_eq!(vectors_only.metrics, without.metrics);
         assert_eq!(vectors_only.head, without.head);
+        // Asked to read the words of English articles only (`lede learn --grams-for en`), it
+        // scores an article in another language with the head trained without them.
+        let english = LearnOptions {
+            gram_languages: vec!["en".into()],
+            ..LearnOptions::default()
+        };
+        let gated = train(&wordy(40), &ids, 3, Some(&lexicon), &english).head;
+        assert_eq!(gated.for_language("en"), &gated);
+        assert!(gated
+            .lexical
+            .as_ref()
+            .is_some_and(|l| l.w == with.head.lexical.as_ref().unwrap().w));
+        assert_eq!(gated.for_language("de").w, without.head.w);
+        assert!(gated.for_language("de").lexical.is_none());
     }
 
     #[test]

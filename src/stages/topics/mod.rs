@@ -633,7 +633,7 @@ pub fn branch_shares(taxonomy: &Taxonomy, shares: &[f32]) -> Vec<f32> {
 
 /// Every label's probability that it applies to the article. The top level's come from the head
 /// (`x` is the article vector, `shares` from `vote_shares`, `text` the article's title and body for
-/// a head that reads its words, as parts); a narrower label's is its branch's
+/// a head that reads its words, as parts, `language` the article's); a narrower label's is its branch's
 /// probability times its part of the branch's votes, so a broader subject is always at least as
 /// likely as any narrower one under it, and the choice descends only while the evidence holds.
 pub fn probabilities(
@@ -641,10 +641,11 @@ pub fn probabilities(
     shares: &[f32],
     x: &[f32],
     text: &[&str],
+    language: &str,
     head: &head::HeadWeights,
 ) -> Vec<f32> {
     let branches = branch_shares(taxonomy, shares);
-    let top = head.probabilities(x, &branches, &head.grams(text));
+    let top = head.probabilities_for(x, &branches, text, language);
     let roots: HashMap<&str, usize> = top_level(taxonomy)
         .into_iter()
         .enumerate()
