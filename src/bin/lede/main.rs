@@ -428,9 +428,18 @@ fn learn(models_dir: Option<&Path>, args: LearnArgs) -> anyhow::Result<ExitCode>
                     100.0 * s.coverage
                 );
             }
+            // Whose words: every article's, or those of the `--grams-for` languages.
+            let whose = if options.gram_languages.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " in {} (blended with a head without them; other languages get that head)",
+                    options.gram_languages.join(", ")
+                )
+            };
             match m.gram_penalty {
                 Some(_) => eprintln!(
-                    "  the articles' words (character grams) are read: top tag right {:.1}% without them",
+                    "  the articles' words (character grams) are read{whose}: top tag right {:.1}% without them",
                     100.0 * m.accuracy_without_grams
                 ),
                 None if options.gram_penalties.is_empty() => eprintln!(
