@@ -147,8 +147,14 @@ pub struct LexicalWeights {
 impl LexicalWeights {
     /// Whether the grams of an article in `language` are read.
     pub fn reads(&self, language: &str) -> bool {
-        self.languages.is_empty() || self.languages.iter().any(|l| l == language)
+        reads_language(&self.languages, language)
     }
+}
+
+/// Whether words are read for an article in `language` when they are read for `languages` (none
+/// listed: every language).
+pub fn reads_language(languages: &[String], language: &str) -> bool {
+    languages.is_empty() || languages.iter().any(|l| l == language)
 }
 
 impl HeadWeights {

@@ -8,7 +8,9 @@
 //! Deterministic: the weights start at zero, every step sees the whole set, folds are fixed by
 //! the examples' keys, and training runs on one thread; same examples and options give the same
 //! bytes.
-use super::head::{blend, margins, HeadWeights, LexicalWeights, Platt, SHARE_FLOOR};
+use super::head::{
+    blend, margins, reads_language, HeadWeights, LexicalWeights, Platt, SHARE_FLOOR,
+};
 use super::lexical::Lexicon;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -71,7 +73,7 @@ impl Default for LearnOptions {
 impl LearnOptions {
     /// Whether the head learns from, and reads, the grams of articles in `language`.
     pub fn reads_grams_of(&self, language: &str) -> bool {
-        self.gram_languages.is_empty() || self.gram_languages.iter().any(|l| l == language)
+        reads_language(&self.gram_languages, language)
     }
 }
 
@@ -446,10 +448,11 @@ fn out_of_fold(
 }
 
 /// One (logit, margin, applies) row for every subject of every example.
-fn calibration_rows(examples: &[Example], logits: &[Vec<f32>]) -> Vec<(f32, f32, bool)> {
-    examples
-        .iter()
-        .zip(logits)
+fn calibration_rows<'a>(
+    scored: impl IntoIterator<Item = (&'a Example, &'a Vec<f32>)>,
+) -> Vec<(f32, f32, bool)> {
+    scored
+        .into_iter()
         .flat_map(|(e, z)| {
             z.iter()
                 .zip(margins(z))
@@ -679,7 +682,7 @@ pub fn train(
             .iter()
             .map(|e| e.shares.iter().map(|s| (s + SHARE_FLOOR).ln()).collect())
             .collect();
-        let zero_platt = fit_platt(&calibration_rows(examples, &zero));
+        let zero_platt = fit_platt(&calibration_rows(examples.iter().zip(&zero)));
         let zero_probs: Vec<Vec<f32>> = zero.iter().map(|z| zero_platt.probabilities(z)).collect();
         let right = |logits: &[Vec<f32>]| {
             examples
@@ -698,7 +701,7 @@ pub fn train(
             }
         }
         let (without, l2, plain) = best.expect("at least one penalty");
-        let plain_platt = fit_platt(&calibration_rows(examples, &plain));
+        let plain_platt = fit_platt(&calibration_rows(examples.iter().zip(&plain)));
         let plain_probs: Vec<Vec<f32>> =
             plain.iter().map(|z| plain_platt.probabilities(z)).collect();
         // With `gram_languages`, an article of those languages gets the blend of the head with
@@ -706,13 +709,9 @@ pub fn train(
         // when enriching; the head with grams is calibrated on the articles it scores.
         let reads = |e: &Example| options.reads_grams_of(&e.language);
         let gated = |with: &[Vec<f32>]| -> Blended {
-            let (read, read_logits): (Vec<Example>, Vec<Vec<f32>>) = examples
-                .iter()
-                .zip(with)
-                .filter(|(e, _)| reads(e))
-                .map(|(e, z)| (e.clone(), z.clone()))
-                .unzip();
-            let platt = fit_platt(&calibration_rows(&read, &read_logits));
+            let platt = fit_platt(&calibration_rows(
+                examples.iter().zip(with).filter(|(e, _)| reads(e)),
+            ));
             let probs = examples
                 .iter()
                 .zip(with)
@@ -756,7 +755,7 @@ pub fn train(
         let (head, probs) = match (lexicon.zip(gram_l2), chosen) {
             (Some(grams), Some((logits, None))) => {
                 let mut head = fit_weights(&all, labels, dim, l2, Some(grams), options);
-                head.platt = fit_platt(&calibration_rows(examples, &logits));
+                head.platt = fit_platt(&calibration_rows(examples.iter().zip(&logits)));
                 let probs = logits.iter().map(|z| head.platt.probabilities(z)).collect();
                 (head, probs)
             }
