@@ -210,6 +210,38 @@ fn french_elision() {
     assert!(!s.iter().any(|x| x.starts_with("l'")), "{s:?}");
 }
 
+#[test]
+fn french_noun_phrases_keep_their_de() {
+    let s = surfaces(
+        &[
+            "La découverte du boson de Higgs relance le débat sur la liberté de la presse.",
+            "Les centres de détention et l'analyse de l'ADN.",
+        ],
+        "fr",
+    );
+    for phrase in [
+        "boson de Higgs",
+        "liberté de la presse",
+        "centres de détention",
+        "analyse de l'ADN",
+        "découverte du boson",
+    ] {
+        assert!(has(&s, phrase), "{phrase}: {s:?}");
+    }
+    // The connector never ends a phrase, nor starts one, and "la" joins only after "de".
+    assert!(
+        !s.iter().any(|x| x.ends_with(" de") || x.starts_with("de ")),
+        "{s:?}"
+    );
+    assert!(!has(&s, "débat sur la liberté"), "{s:?}");
+    // Three content words at most, as for phrases without connectors.
+    assert!(has(&s, "découverte du boson de Higgs"), "{s:?}");
+    assert!(!has(&s, "découverte du boson de Higgs relance"), "{s:?}");
+    // Other languages are unchanged: English "of" does not join without `inner_stopwords`.
+    let en = surfaces(&["The Bank of England acted."], "en");
+    assert!(!has(&en, "Bank of England"), "{en:?}");
+}
+
 fn key_of(sentences: &[&str], lang: &str, surface_lower: &str) -> (String, usize) {
     let c = extract_candidates(sentences, lang, &opts());
     let hits: Vec<&Candidate> = c
