@@ -7,8 +7,8 @@
 //! Candidates are spans of 1..=`ngram_max` content words inside one sentence that never cross
 //! punctuation (commas, colons, quotes, brackets, dashes, ...), never start or end with a stopword
 //! and contain no number-only or 1-character token; inside, only the connectors of a French noun
-//! phrase ("boson de Higgs", "liberté de la presse") may stand between the words. Stopwords come from the Stopwords-ISO lists in
-//! the `stop-words` crate (the only list set there that covers Polish; 58 languages); other
+//! phrase ("boson de Higgs", "liberté de la presse") may stand between the words. Stopwords come
+//! from the Stopwords-ISO lists in the `stop-words` crate (the only list set there that covers Polish; 58 languages); other
 //! languages fall back to token-shape filtering only. Candidates are folded by a key made of
 //! lower-cased, stemmed tokens (Snowball via `rust-stemmers`; a light suffix stripper for
 //! Polish; lower-casing only elsewhere) and keep their most frequent surface form.
@@ -157,7 +157,7 @@ pub struct Candidate {
     pub first_position: usize,
     /// Word-token index of the last occurrence.
     pub last_position: usize,
-    /// Number of words in the phrase.
+    /// Number of tokens in the phrase, a French connector ("de", "l'") counting as one.
     pub words: usize,
     /// How often the phrase's last word ends a phrase in this article (not followed by another
     /// content word), 0..1. In languages whose modifiers come before the head noun ("neural
@@ -839,7 +839,7 @@ pub fn extract_candidates(
                     head.1 += 1;
                 }
                 // Phrases hold at most `nmax` content words, and the stopwords between them
-                // (`inner_stopwords`, or the connectors of a Romance noun phrase) at most two more.
+                // (`inner_stopwords`, or the connectors of a French noun phrase) at most two more.
                 let mut content_words = 0;
                 for j in i..toks.len().min(i + nmax + 2) {
                     let t = &toks[j];
