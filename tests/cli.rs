@@ -632,6 +632,36 @@ fn learnt_keyword_scores_are_probabilities_from_a_named_model() {
 }
 
 #[test]
+fn keywords_are_not_lone_adjectives_or_verb_forms_where_a_lexicon_knows_the_language() {
+    // The English and Polish samples have adjectives and participles that the scorer alone ranks
+    // among the top ten ("expensive", "zadowoleni", "przepełnione").
+    let misfits = ["expensive", "zadowoleni", "przepełnione"];
+    let found = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["enrich", SAMPLES, "--no-topics", "--no-summary"];
+        args.extend_from_slice(extra);
+        let out = lede(&args);
+        assert_success(&out);
+        let records = lines(&out);
+        for r in &records {
+            let named = &r["lede"]["provenance"]["models"]["word_classes"];
+            match extra.is_empty() {
+                true => assert_eq!(named, "spacy-lookups-data 1.0.5", "{r}"),
+                false => assert!(named.is_null(), "{r}"),
+            }
+        }
+        records
+            .iter()
+            .flat_map(keyword_texts)
+            .filter(|k| misfits.contains(&k.as_str()))
+            .collect()
+    };
+    assert_eq!(found(&[]), Vec::<String>::new());
+    // Without the lexicons they come back: the lexicons are what keeps them out.
+    let back = found(&["--keyword-any-word-class"]);
+    assert!(back.len() >= 2, "{back:?}");
+}
+
+#[test]
 fn the_learnt_keyword_scorer_leaves_articles_of_another_embedder_to_the_weighted_ranking() {
     // It reads e5's vectors; MiniLM's are another space, so it must not score them.
     let out = lede(&[

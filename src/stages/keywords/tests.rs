@@ -531,3 +531,68 @@ fn a_unit_after_a_number_is_counted_as_such() {
     assert_eq!(get("Strecke").count, 2);
     assert_eq!(get("Strecke").after_number, 0);
 }
+
+#[test]
+fn lone_adjectives_and_verbs_and_polish_phrases_ending_in_a_verb_are_misfits() {
+    use crate::model::word_classes::SortedLines;
+    let polish = Lexicon::Forms(vec![
+        (
+            WordClass::Noun,
+            SortedLines::new(["autobusy", "rada", "miasta", "Kraków"]),
+        ),
+        (
+            WordClass::Verb,
+            SortedLines::new(["przyjęła", "przepełnione", "zadowoleni", "nagniatanie"]),
+        ),
+        (
+            WordClass::Adjective,
+            SortedLines::new(["zadowoleni", "nowe"]),
+        ),
+        (WordClass::Adverb, SortedLines::new([])),
+    ]);
+    let c = extract_candidates(
+        &[
+            "Pasażerowie są zadowoleni, bo autobusy są przepełnione.",
+            "Rada miasta przyjęła plan, a nagniatanie trwa.",
+        ],
+        "pl",
+        &opts(),
+    );
+    let misfits = word_class_misfits(&c, &polish, "pl");
+    let judged = |s: &str| {
+        let i = c
+            .iter()
+            .position(|c| c.surface == s)
+            .unwrap_or_else(|| panic!("{s}: {c:?}"));
+        misfits[i]
+    };
+    // Lone adjective and participle; a phrase ending in a finite verb.
+    assert!(judged("zadowoleni"));
+    assert!(judged("przepełnione"));
+    assert!(judged("Rada miasta przyjęła"));
+    // Nouns, a gerund (filed under verbs), a capitalised word, a word the lexicon does not know.
+    assert!(!judged("autobusy"));
+    assert!(!judged("nagniatanie"));
+    assert!(!judged("Pasażerowie"));
+    assert!(!judged("Rada miasta"));
+    // English judges lone words only, and its "-ing" forms count as nouns.
+    let english = Lexicon::Forms(vec![
+        (WordClass::Noun, SortedLines::new(["library", "transform"])),
+        (
+            WordClass::Verb,
+            SortedLines::new(["lending", "started", "transform"]),
+        ),
+        (WordClass::Adjective, SortedLines::new(["expensive"])),
+        (WordClass::Adverb, SortedLines::new([])),
+    ]);
+    let c = extract_candidates(
+        &["The expensive library started lending. Prices started."],
+        "en",
+        &opts(),
+    );
+    let misfits = word_class_misfits(&c, &english, "en");
+    for (c, misfit) in c.iter().zip(&misfits) {
+        let expected = ["expensive", "started"].contains(&c.surface.as_str());
+        assert_eq!(*misfit, expected, "{}", c.surface);
+    }
+}
