@@ -294,7 +294,14 @@ impl PipelineBuilder {
                 k.frequencies = Some(Arc::new(WordFrequencies::from_store(&store)?));
             }
             if self.word_classes && k.word_classes.is_none() {
-                k.word_classes = Some(Arc::new(WordClasses::from_store(&store)?));
+                let classes = WordClasses::from_store(&store).map_err(|e| match e {
+                    Error::ModelMissing { .. } => Error::Config(format!(
+                        "{e}; or let keywords be lone adjectives and verb forms: \
+                         --keyword-any-word-class (PipelineBuilder::keyword_word_classes(false))"
+                    )),
+                    e => e,
+                })?;
+                k.word_classes = Some(Arc::new(classes));
             }
         }
         options.cache_dir = Some(store.dir.join(".cache"));

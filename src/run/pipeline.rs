@@ -1283,6 +1283,10 @@ impl Enricher {
             };
             let mut texts: Vec<&str> = Vec::new();
             for (p, article) in served() {
+                // A lexicon that cannot be read is reported on the record in `finish`.
+                let eligible = word_class_eligibility(opts, &p.candidates, &p.language.code)
+                    .ok()
+                    .flatten();
                 let Some(mask) = keyword_shortlist(
                     embedder.as_ref(),
                     article,
@@ -1290,6 +1294,7 @@ impl Enricher {
                     &p.candidates,
                     &vectors,
                     opts,
+                    eligible.as_deref(),
                 ) else {
                     continue;
                 };
@@ -1388,25 +1393,24 @@ impl Enricher {
                     .scorer
                     .as_deref()
                     .filter(|s| s.reads(embedder.as_ref()));
-                // Read once per language, like the word lists below.
-                let misfits = match opts
-                    .word_classes
+                // Read once per language, like the word lists below; only for articles long
+                // enough to tag.
+                let eligible = match article_vec
                     .as_ref()
-                    .map(|w| w.for_language(&language.code))
+                    .map(|_| word_class_eligibility(opts, &candidates, &language.code))
                 {
                     Some(Err(e)) => {
                         out.insert("keywords_reason".into(), Value::String(e.to_string()));
                         None
                     }
-                    Some(Ok(Some(lexicon))) => Some(keywords::word_class_misfits(
-                        &candidates,
-                        &lexicon,
-                        &language.code,
-                    )),
+                    Some(Ok(Some(eligible))) => {
+                        if let Some(w) = &opts.word_classes {
+                            models.insert("word_classes".into(), Value::String(w.id().to_string()));
+                        }
+                        Some(eligible)
+                    }
                     Some(Ok(None)) | None => None,
                 };
-                let eligible: Option<Vec<bool>> =
-                    misfits.map(|m| m.iter().map(|misfit| !misfit).collect());
                 let found = match &article_vec {
                     Some(doc) if scorer.is_some() || opts.explain => {
                         let vecs =
@@ -1480,6 +1484,7 @@ impl Enricher {
                             &candidates,
                             vectors,
                             opts,
+                            eligible.as_deref(),
                         );
                         let vecs: Vec<Vec<f32>> = match (&mask, opts.in_context) {
                             (Some(mask), _) => candidates
@@ -1500,13 +1505,8 @@ impl Enricher {
                                 candidates.iter().map(|c| vector_of(&c.surface)).collect()
                             }
                         };
-                        // Shortlisted, and not ruled out by its words' classes.
-                        let among: Option<Vec<bool>> = match (mask, &eligible) {
-                            (Some(m), Some(e)) => {
-                                Some(m.iter().zip(e).map(|(a, b)| *a && *b).collect())
-                            }
-                            (m, e) => m.or_else(|| e.clone()),
-                        };
+                        // The shortlist holds only eligible candidates; without one, the rule.
+                        let among = mask.or_else(|| eligible.clone());
                         keywords::select_keywords_among(
                             &candidates,
                             &vecs,
@@ -1520,10 +1520,14 @@ impl Enricher {
                 if article_vec.is_none() {
                     out.insert("keywords_reason".into(), too_short());
                 } else if found.is_empty() {
-                    out.insert(
-                        "keywords_reason".into(),
-                        Value::String("no candidate phrases in the text".into()),
-                    );
+                    let reason = match &eligible {
+                        Some(e) if !e.is_empty() && e.iter().all(|keep| !keep) => {
+                            "every candidate phrase is a lone adjective, adverb or verb form \
+                             (--keyword-any-word-class lists them)"
+                        }
+                        _ => "no candidate phrases in the text",
+                    };
+                    out.insert("keywords_reason".into(), Value::String(reason.into()));
                 }
                 out.insert(
                     "keywords".into(),
@@ -1574,14 +1578,6 @@ impl Enricher {
                     "zero-shot".into()
                 };
                 models.insert("topics".into(), Value::String(model));
-            }
-            if let Some(w) = self
-                .options
-                .keywords
-                .as_ref()
-                .and_then(|k| k.word_classes.as_ref())
-            {
-                models.insert("word_classes".into(), Value::String(w.id().to_string()));
             }
             if let Some(scorer) = self
                 .options
@@ -1757,6 +1753,7 @@ fn keyword_shortlist(
     candidates: &[Candidate],
     vectors: &Vectors,
     opts: &KeywordOptions,
+    eligible: Option<&[bool]>,
 ) -> Option<Vec<bool>> {
     // One stage in context (`in_context`, or a learnt scorer) or every candidate on its own (0):
     // no shortlist.
@@ -1766,7 +1763,27 @@ fn keyword_shortlist(
     let doc = article_vector(embedder, article, sentences, vectors)?.with_title(1.0);
     let vecs = in_context_vectors(embedder, article, candidates, vectors);
     let size = opts.shortlist.max(3 * opts.top_n);
-    Some(keywords::shortlist(candidates, &vecs, &doc, opts, size))
+    Some(keywords::shortlist(
+        candidates, &vecs, &doc, opts, size, eligible,
+    ))
+}
+
+/// Which candidates the word-class rule leaves eligible ([`keywords::word_class_misfits`]);
+/// `None` where no lexicon is loaded or none covers the language.
+fn word_class_eligibility(
+    opts: &KeywordOptions,
+    candidates: &[Candidate],
+    lang: &str,
+) -> crate::Result<Option<Vec<bool>>> {
+    let Some(classes) = &opts.word_classes else {
+        return Ok(None);
+    };
+    Ok(classes.for_language(lang)?.map(|lexicon| {
+        keywords::word_class_misfits(candidates, &lexicon, lang)
+            .into_iter()
+            .map(|misfit| !misfit)
+            .collect()
+    }))
 }
 
 /// None when no sentence has a vector.

@@ -1007,9 +1007,12 @@ pub fn shortlist(
     doc_vec: &[f32],
     options: &KeywordOptions,
     size: usize,
+    eligible: Option<&[bool]>,
 ) -> Vec<bool> {
     let rel = relevance(candidates, candidate_vecs, doc_vec, options);
-    let mut order: Vec<usize> = (0..rel.len()).collect();
+    let mut order: Vec<usize> = (0..rel.len())
+        .filter(|&i| eligible.is_none_or(|e| e.get(i).copied().unwrap_or(false)))
+        .collect();
     order.sort_by(|&a, &b| rel[b].total_cmp(&rel[a]).then(a.cmp(&b)));
     let mut mask = vec![false; rel.len()];
     order.into_iter().take(size).for_each(|i| mask[i] = true);
@@ -1102,16 +1105,40 @@ pub fn select_by_relevance(
     out
 }
 
-/// Verbal nouns, which the lexicons file under verbs: English "-ing" forms ("lending",
-/// "filtering") and Polish gerunds ("nagniatanie", "ekranowania", "zebrań").
-fn is_verbal_noun(lang: &str, lower: &str) -> bool {
-    const POLISH: &[&str] = &[
-        "nie", "cie", "nia", "cia", "niu", "ciu", "niem", "ciem", "niom", "ciom", "niach", "ciach",
-        "niami", "ciami", "ń",
+/// Verbal nouns, which the lexicons file under verbs: English "-ing" forms read only as verbs
+/// ("lending", "filtering"; not "interesting", an adjective too) and Polish gerunds ("nagniatanie",
+/// "ekranowania", "zebrań": their "-nie"/"-cie" form is in the verb list, which "zmienia" has not).
+fn is_verbal_noun(lang: &str, word: &str, classes: Classes, lexicon: &Lexicon) -> bool {
+    const POLISH: &[(&str, &str)] = &[
+        ("nie", "nie"),
+        ("nia", "nie"),
+        ("niu", "nie"),
+        ("niem", "nie"),
+        ("niom", "nie"),
+        ("niach", "nie"),
+        ("niami", "nie"),
+        ("ń", "nie"),
+        ("cie", "cie"),
+        ("cia", "cie"),
+        ("ciu", "cie"),
+        ("ciem", "cie"),
+        ("ciom", "cie"),
+        ("ciach", "cie"),
+        ("ciami", "cie"),
+        ("ć", "cie"),
     ];
+    if !classes.only(WordClass::Verb) {
+        return false;
+    }
     match lang {
-        "en" => lower.ends_with("ing"),
-        "pl" => POLISH.iter().any(|e| lower.ends_with(e)),
+        "en" => word.ends_with("ing"),
+        "pl" => POLISH.iter().any(|(ending, nominative)| {
+            word.strip_suffix(ending).is_some_and(|stem| {
+                lexicon
+                    .classes(&format!("{stem}{nominative}"))
+                    .can_be(WordClass::Verb)
+            })
+        }),
         _ => false,
     }
 }
@@ -1120,14 +1147,15 @@ fn is_verbal_noun(lang: &str, lower: &str) -> bool {
 /// that is never a noun (an adjective, adverb or verb form: "expensive", "zadowoleni",
 /// "przepełnione") and, in Polish, a phrase whose last word is only ever a verb ("Rada miasta
 /// przyjęła"). Only lower-case words are judged (a capitalised one may be a name) and only words
-/// the lexicon knows; verbal nouns count as nouns. English phrases are not judged by their last
+/// the lexicon knows; verbal nouns ([`is_verbal_noun`]) count as nouns. English phrases are not judged by their last
 /// word: WordNet lacks nouns such as "transform" in "Fourier transform".
 pub fn word_class_misfits(candidates: &[Candidate], lexicon: &Lexicon, lang: &str) -> Vec<bool> {
     let lang = base_lang(lang);
     let judged = |word: &str, misfit: &dyn Fn(Classes) -> bool| {
+        let classes = lexicon.classes(word);
         word.starts_with(char::is_lowercase)
-            && !is_verbal_noun(&lang, word)
-            && misfit(lexicon.classes(word))
+            && misfit(classes)
+            && !is_verbal_noun(&lang, word, classes, lexicon)
     };
     candidates
         .iter()

@@ -542,7 +542,13 @@ fn lone_adjectives_and_verbs_and_polish_phrases_ending_in_a_verb_are_misfits() {
         ),
         (
             WordClass::Verb,
-            SortedLines::new(["przyjęła", "przepełnione", "zadowoleni", "nagniatanie"]),
+            SortedLines::new([
+                "przyjęła",
+                "przepełnione",
+                "zadowoleni",
+                "nagniatanie",
+                "zmienia",
+            ]),
         ),
         (
             WordClass::Adjective,
@@ -553,7 +559,7 @@ fn lone_adjectives_and_verbs_and_polish_phrases_ending_in_a_verb_are_misfits() {
     let c = extract_candidates(
         &[
             "Pasażerowie są zadowoleni, bo autobusy są przepełnione.",
-            "Rada miasta przyjęła plan, a nagniatanie trwa.",
+            "Rada miasta przyjęła plan, a nagniatanie trwa. Wszystko się zmienia.",
         ],
         "pl",
         &opts(),
@@ -570,29 +576,39 @@ fn lone_adjectives_and_verbs_and_polish_phrases_ending_in_a_verb_are_misfits() {
     assert!(judged("zadowoleni"));
     assert!(judged("przepełnione"));
     assert!(judged("Rada miasta przyjęła"));
+    // A finite verb that only looks like a gerund ("-nia"): no "zmienie" in the verb list.
+    assert!(judged("zmienia"));
     // Nouns, a gerund (filed under verbs), a capitalised word, a word the lexicon does not know.
     assert!(!judged("autobusy"));
     assert!(!judged("nagniatanie"));
     assert!(!judged("Pasażerowie"));
     assert!(!judged("Rada miasta"));
-    // English judges lone words only, and its "-ing" forms count as nouns.
+    // English judges lone words only, and its "-ing" forms read only as verbs count as nouns.
     let english = Lexicon::Forms(vec![
         (WordClass::Noun, SortedLines::new(["library", "transform"])),
         (
             WordClass::Verb,
-            SortedLines::new(["lending", "started", "transform"]),
+            SortedLines::new(["lending", "started", "transform", "amazing"]),
         ),
-        (WordClass::Adjective, SortedLines::new(["expensive"])),
+        (
+            WordClass::Adjective,
+            SortedLines::new(["expensive", "amazing"]),
+        ),
         (WordClass::Adverb, SortedLines::new([])),
     ]);
     let c = extract_candidates(
-        &["The expensive library started lending. Prices started."],
+        &[
+            "The expensive library started lending.",
+            "Prices started.",
+            "It was amazing.",
+        ],
         "en",
         &opts(),
     );
     let misfits = word_class_misfits(&c, &english, "en");
+    assert!(c.iter().any(|c| c.surface == "amazing"), "{c:?}");
     for (c, misfit) in c.iter().zip(&misfits) {
-        let expected = ["expensive", "started"].contains(&c.surface.as_str());
+        let expected = ["expensive", "started", "amazing"].contains(&c.surface.as_str());
         assert_eq!(*misfit, expected, "{}", c.surface);
     }
 }
