@@ -70,55 +70,52 @@ pub struct KeywordOptions {
     /// A learnt scorer ([`signals`]) in place of the weighted sum: candidates are ranked by its
     /// logits (MMR, [`select_learnt`]), from their in-context vectors alone (no second embedding pass;
     /// `shortlist` and the weights above are not used).
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "scorer_id")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "model_id")]
     pub scorer: Option<Arc<Scorer>>,
     /// How common words are in general, by language: one of the learnt scorer's signals (needed
     /// with `scorer` and `explain`; [`WordFrequencies::from_store`]).
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "frequencies_id"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "model_id")]
     pub frequencies: Option<Arc<WordFrequencies>>,
     /// Which parts of speech words can be ([`WordClasses::from_store`]): with them, in the
     /// languages they cover, no keyword is a lone adjective, adverb or verb form ("expensive",
     /// "zadowoleni"), nor a phrase ending in a verb ("Rada miasta przyjęła"): [`word_class_misfits`].
     /// `None` keeps every candidate.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "word_classes_id"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "model_id")]
     pub word_classes: Option<Arc<WordClasses>>,
     /// Adds each candidate's signals to the output (`keywords_explain`), for training scorers.
     #[serde(skip)]
     pub explain: bool,
 }
 
-fn scorer_id<S: serde::Serializer>(
-    scorer: &Option<Arc<Scorer>>,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    match scorer {
-        Some(m) => s.serialize_str(m.id()),
-        None => s.serialize_none(),
+/// The loaded models and data sets the options name by id in the config fingerprint.
+trait ModelId {
+    fn model_id(&self) -> &str;
+}
+
+impl ModelId for Scorer {
+    fn model_id(&self) -> &str {
+        self.id()
     }
 }
 
-fn frequencies_id<S: serde::Serializer>(
-    frequencies: &Option<Arc<WordFrequencies>>,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    match frequencies {
-        Some(f) => s.serialize_str(f.id()),
-        None => s.serialize_none(),
+impl ModelId for WordFrequencies {
+    fn model_id(&self) -> &str {
+        self.id()
     }
 }
 
-fn word_classes_id<S: serde::Serializer>(
-    word_classes: &Option<Arc<WordClasses>>,
+impl ModelId for WordClasses {
+    fn model_id(&self) -> &str {
+        self.id()
+    }
+}
+
+fn model_id<T: ModelId, S: serde::Serializer>(
+    model: &Option<Arc<T>>,
     s: S,
 ) -> std::result::Result<S::Ok, S::Error> {
-    match word_classes {
-        Some(w) => s.serialize_str(w.id()),
+    match model {
+        Some(m) => s.serialize_str(m.model_id()),
         None => s.serialize_none(),
     }
 }
@@ -1011,12 +1008,17 @@ pub fn shortlist(
 ) -> Vec<bool> {
     let rel = relevance(candidates, candidate_vecs, doc_vec, options);
     let mut order: Vec<usize> = (0..rel.len())
-        .filter(|&i| eligible.is_none_or(|e| e.get(i).copied().unwrap_or(false)))
+        .filter(|&i| is_eligible(eligible, i))
         .collect();
     order.sort_by(|&a, &b| rel[b].total_cmp(&rel[a]).then(a.cmp(&b)));
     let mut mask = vec![false; rel.len()];
     order.into_iter().take(size).for_each(|i| mask[i] = true);
     mask
+}
+
+/// Whether candidate `i` may be picked: every one without a mask, else those it marks.
+fn is_eligible(eligible: Option<&[bool]>, i: usize) -> bool {
+    eligible.is_none_or(|e| e.get(i).copied().unwrap_or(false))
 }
 
 /// Pick `top_n` keywords: relevance = cosine(candidate, document) + `position_weight` x
@@ -1068,9 +1070,7 @@ pub fn select_by_relevance(
     let lambda = 1.0 - options.diversity.clamp(0.0, 1.0);
     // max similarity of each candidate to the already selected ones
     let mut max_sim = vec![f32::NEG_INFINITY; n];
-    let mut taken: Vec<bool> = (0..n)
-        .map(|i| eligible.is_some_and(|e| !e.get(i).copied().unwrap_or(false)))
-        .collect();
+    let mut taken: Vec<bool> = (0..n).map(|i| !is_eligible(eligible, i)).collect();
     let mut out = Vec::with_capacity(options.top_n.min(n));
     for step in 0..options.top_n.min(n) {
         let mut best: Option<(usize, f32)> = None;
@@ -1147,8 +1147,8 @@ fn is_verbal_noun(lang: &str, word: &str, classes: Classes, lexicon: &Lexicon) -
 /// that is never a noun (an adjective, adverb or verb form: "expensive", "zadowoleni",
 /// "przepełnione") and, in Polish, a phrase whose last word is only ever a verb ("Rada miasta
 /// przyjęła"). Only lower-case words are judged (a capitalised one may be a name) and only words
-/// the lexicon knows; verbal nouns ([`is_verbal_noun`]) count as nouns. English phrases are not judged by their last
-/// word: WordNet lacks nouns such as "transform" in "Fourier transform".
+/// the lexicon knows; verbal nouns ([`is_verbal_noun`]) count as nouns. English phrases are not
+/// judged by their last word: WordNet lacks nouns such as "transform" in "Fourier transform".
 pub fn word_class_misfits(candidates: &[Candidate], lexicon: &Lexicon, lang: &str) -> Vec<bool> {
     let lang = base_lang(lang);
     let judged = |word: &str, misfit: &dyn Fn(Classes) -> bool| {

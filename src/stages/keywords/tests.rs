@@ -532,30 +532,31 @@ fn a_unit_after_a_number_is_counted_as_such() {
     assert_eq!(get("Strecke").after_number, 0);
 }
 
+/// A lexicon of these nouns, verbs and adjectives (no adverbs).
+fn lexicon(nouns: &[&str], verbs: &[&str], adjectives: &[&str]) -> Lexicon {
+    use crate::model::word_classes::SortedLines;
+    let list = |words: &[&str]| SortedLines::new(words.iter().copied());
+    Lexicon::Forms(vec![
+        (WordClass::Noun, list(nouns)),
+        (WordClass::Verb, list(verbs)),
+        (WordClass::Adjective, list(adjectives)),
+        (WordClass::Adverb, list(&[])),
+    ])
+}
+
 #[test]
 fn lone_adjectives_and_verbs_and_polish_phrases_ending_in_a_verb_are_misfits() {
-    use crate::model::word_classes::SortedLines;
-    let polish = Lexicon::Forms(vec![
-        (
-            WordClass::Noun,
-            SortedLines::new(["autobusy", "rada", "miasta", "Kraków"]),
-        ),
-        (
-            WordClass::Verb,
-            SortedLines::new([
-                "przyjęła",
-                "przepełnione",
-                "zadowoleni",
-                "nagniatanie",
-                "zmienia",
-            ]),
-        ),
-        (
-            WordClass::Adjective,
-            SortedLines::new(["zadowoleni", "nowe"]),
-        ),
-        (WordClass::Adverb, SortedLines::new([])),
-    ]);
+    let polish = lexicon(
+        &["autobusy", "rada", "miasta", "Kraków"],
+        &[
+            "przyjęła",
+            "przepełnione",
+            "zadowoleni",
+            "nagniatanie",
+            "zmienia",
+        ],
+        &["zadowoleni", "nowe"],
+    );
     let c = extract_candidates(
         &[
             "Pasażerowie są zadowoleni, bo autobusy są przepełnione.",
@@ -584,18 +585,11 @@ fn lone_adjectives_and_verbs_and_polish_phrases_ending_in_a_verb_are_misfits() {
     assert!(!judged("Pasażerowie"));
     assert!(!judged("Rada miasta"));
     // English judges lone words only, and its "-ing" forms read only as verbs count as nouns.
-    let english = Lexicon::Forms(vec![
-        (WordClass::Noun, SortedLines::new(["library", "transform"])),
-        (
-            WordClass::Verb,
-            SortedLines::new(["lending", "started", "transform", "amazing"]),
-        ),
-        (
-            WordClass::Adjective,
-            SortedLines::new(["expensive", "amazing"]),
-        ),
-        (WordClass::Adverb, SortedLines::new([])),
-    ]);
+    let english = lexicon(
+        &["library", "transform"],
+        &["lending", "started", "transform", "amazing"],
+        &["expensive", "amazing"],
+    );
     let c = extract_candidates(
         &[
             "The expensive library started lending.",
