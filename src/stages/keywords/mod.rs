@@ -1125,7 +1125,9 @@ fn is_verbal_noun(lang: &str, word: &str, classes: Classes, lexicon: &Lexicon) -
         ("ciom", "cie"),
         ("ciach", "cie"),
         ("ciami", "cie"),
-        ("ć", "cie"),
+        // No ("ć", "cie"): the genitive plural of a "-cie" gerund is spelled like an
+        // infinitive ("odkryć"), and every infinitive's stem + "cie" is a finite verb form
+        // ("widzieć" -> "widziecie"), so infinitives would pass as gerunds.
     ];
     if !classes.only(WordClass::Verb) {
         return false;
