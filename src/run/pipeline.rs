@@ -1405,7 +1405,10 @@ impl Enricher {
                     }
                     Some(Ok(Some(eligible))) => {
                         if let Some(w) = &opts.word_classes {
-                            models.insert("word_classes".into(), Value::String(w.id().to_string()));
+                            models.insert(
+                                "word_classes".into(),
+                                Value::String(w.id_for(&language.code).to_string()),
+                            );
                         }
                         Some(eligible)
                     }

@@ -1149,8 +1149,10 @@ fn is_verbal_noun(lang: &str, word: &str, classes: Classes, lexicon: &Lexicon) -
 /// that is never a noun (an adjective, adverb or verb form: "expensive", "zadowoleni",
 /// "przepełnione") and, in Polish, a phrase whose last word is only ever a verb ("Rada miasta
 /// przyjęła"). Only lower-case words are judged (a capitalised one may be a name) and only words
-/// the lexicon knows; verbal nouns ([`is_verbal_noun`]) count as nouns. English phrases are not
-/// judged by their last word: WordNet lacks nouns such as "transform" in "Fourier transform".
+/// the lexicon knows; verbal nouns ([`is_verbal_noun`]) count as nouns. English and French phrases
+/// are not judged by their last word: WordNet lacks nouns such as "transform" in "Fourier
+/// transform", and a French noun phrase often ends in an adjective or participle ("marché
+/// couvert").
 pub fn word_class_misfits(candidates: &[Candidate], lexicon: &Lexicon, lang: &str) -> Vec<bool> {
     let lang = base_lang(lang);
     let judged = |word: &str, misfit: &dyn Fn(Classes) -> bool| {
