@@ -10,3 +10,84 @@ pub mod scorer;
 pub mod store;
 pub mod word_classes;
 pub mod wordfreq;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// What reading one language's data gave: the data (`None`: there is none for the language) or
+/// why it failed.
+type Loaded<T> = std::result::Result<Option<Arc<T>>, String>;
+
+/// Per-language data read on first use and kept (word lists, lexicons): each language is read at
+/// most once per run, also when reading it failed (the error is given again, not retried per
+/// article), and `None` is kept for a language there is nothing for.
+#[derive(Debug)]
+pub(crate) struct PerLanguage<T> {
+    model: &'static str,
+    loaded: Mutex<HashMap<String, Loaded<T>>>,
+}
+
+impl<T> PerLanguage<T> {
+    /// An empty cache for the store's model `model` (named in a repeated error).
+    pub(crate) fn new(model: &'static str) -> Self {
+        Self {
+            model,
+            loaded: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The data for `lang`, read by `load` the first time it is asked for.
+    pub(crate) fn get(
+        &self,
+        lang: &str,
+        load: impl FnOnce() -> crate::Result<Option<T>>,
+    ) -> crate::Result<Option<Arc<T>>> {
+        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        let prefix = format!("model '{}': ", self.model);
+        let entry = loaded.entry(lang.to_string()).or_insert_with(|| {
+            load().map(|t| t.map(Arc::new)).map_err(|e| {
+                let reason = e.to_string();
+                reason
+                    .strip_prefix(&prefix)
+                    .map_or(reason.clone(), String::from)
+            })
+        });
+        entry.clone().map_err(|reason| crate::Error::Model {
+            model: self.model.to_string(),
+            reason,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    #[test]
+    fn per_language_data_is_read_once_also_when_it_fails() {
+        let cache: PerLanguage<String> = PerLanguage::new("word-classes");
+        let reads = Cell::new(0);
+        let load = |lang: &str| {
+            reads.set(reads.get() + 1);
+            match lang {
+                "pl" => Ok(Some("lexicon".to_string())),
+                "de" => Ok(None),
+                _ => Err(crate::Error::Model {
+                    model: "word-classes".into(),
+                    reason: "fr_noun.forms: truncated".into(),
+                }),
+            }
+        };
+        for _ in 0..3 {
+            assert_eq!(
+                cache.get("pl", || load("pl")).unwrap().unwrap().as_str(),
+                "lexicon"
+            );
+            assert!(cache.get("de", || load("de")).unwrap().is_none());
+            let err = cache.get("fr", || load("fr")).unwrap_err().to_string();
+            assert_eq!(err, "model 'word-classes': fr_noun.forms: truncated");
+        }
+        assert_eq!(reads.get(), 3);
+    }
+}

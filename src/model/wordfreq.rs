@@ -10,11 +10,12 @@
 
 use crate::error::{Error, Result};
 use crate::model::store::Store;
+use crate::model::PerLanguage;
 use flate2::read::GzDecoder;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The store's name for the lists.
 pub const MODEL: &str = "wordfreq";
@@ -24,7 +25,7 @@ pub const MODEL: &str = "wordfreq";
 pub struct WordFrequencies {
     dir: PathBuf,
     id: String,
-    tables: Mutex<HashMap<String, Option<Arc<FrequencyTable>>>>,
+    tables: PerLanguage<FrequencyTable>,
 }
 
 impl WordFrequencies {
@@ -42,7 +43,7 @@ impl WordFrequencies {
         Self {
             dir: dir.to_path_buf(),
             id: id.into(),
-            tables: Mutex::new(HashMap::new()),
+            tables: PerLanguage::new(MODEL),
         }
     }
 
@@ -55,18 +56,14 @@ impl WordFrequencies {
     /// has one, else the small one; `None` for a language it has no list for.
     pub fn for_language(&self, lang: &str) -> Result<Option<Arc<FrequencyTable>>> {
         let lang = list_language(lang);
-        let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(table) = tables.get(lang) {
-            return Ok(table.clone());
-        }
-        let table = ["large", "small"]
-            .iter()
-            .map(|size| self.dir.join(format!("{size}_{lang}.msgpack.gz")))
-            .find(|path| path.is_file())
-            .map(|path| FrequencyTable::read(&path).map(Arc::new))
-            .transpose()?;
-        tables.insert(lang.to_string(), table.clone());
-        Ok(table)
+        self.tables.get(lang, || {
+            ["large", "small"]
+                .iter()
+                .map(|size| self.dir.join(format!("{size}_{lang}.msgpack.gz")))
+                .find(|path| path.is_file())
+                .map(|path| FrequencyTable::read(&path))
+                .transpose()
+        })
     }
 }
 
