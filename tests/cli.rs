@@ -662,6 +662,27 @@ fn keywords_are_not_lone_adjectives_or_verb_forms_where_a_lexicon_knows_the_lang
             .collect()
     };
     assert_eq!(found(&[]), Vec::<String>::new());
+    // The config fingerprint names the lexicon by language, so updating one language's lexicon
+    // recomputes that language's articles only: English and Polish share theirs, French and
+    // German (no lexicon) differ.
+    let out = lede(&["enrich", SAMPLES, "--no-topics", "--no-summary"]);
+    let hash_of = |lang: &str| -> Vec<String> {
+        lines(&out)
+            .iter()
+            .filter(|r| r["lede"]["language"]["code"] == lang)
+            .map(|r| {
+                r["lede"]["provenance"]["config_hash"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    let (en, pl, fr, de) = (hash_of("en"), hash_of("pl"), hash_of("fr"), hash_of("de"));
+    assert!(!en.is_empty() && !pl.is_empty() && !fr.is_empty() && !de.is_empty());
+    assert_eq!(en[0], pl[0]);
+    assert_ne!(en[0], fr[0]);
+    assert_ne!(en[0], de[0]);
     // Without the lexicons they come back: the lexicons are what keeps them out.
     let back = found(&["--keyword-any-word-class"]);
     assert!(back.len() >= 3, "{back:?}");

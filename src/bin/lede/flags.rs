@@ -463,8 +463,9 @@ pub struct EnrichArgs {
     /// (for cross-validation).
     #[arg(long, value_name = "FILE", hide = true)]
     pub keyword_scorer: Option<PathBuf>,
-    /// Keywords may be lone adjectives, adverbs or verb forms ("expensive"), and Polish ones may
-    /// end in a verb: the word-class lexicons (English, Polish) no longer rule them out.
+    /// Keywords may be lone adjectives, adverbs or verb forms ("expensive", "rouvert"), and Polish
+    /// ones may end in a verb: the word-class lexicons (English, Polish, French) no longer rule
+    /// them out.
     #[arg(long)]
     pub keyword_any_word_class: bool,
     /// Adds every keyword candidate's signals to the output (`keywords_explain`), for

@@ -79,8 +79,9 @@ pub struct KeywordOptions {
     /// Which parts of speech words can be ([`WordClasses::from_store`]): with them, in the
     /// languages they cover, no keyword is a lone adjective, adverb or verb form ("expensive",
     /// "zadowoleni"), nor a phrase ending in a verb ("Rada miasta przyjęła"): [`word_class_misfits`].
-    /// `None` keeps every candidate.
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "model_id")]
+    /// `None` keeps every candidate. In the config fingerprint by language (the lexicon that
+    /// judges the article's language), not here.
+    #[serde(skip)]
     pub word_classes: Option<Arc<WordClasses>>,
     /// Adds each candidate's signals to the output (`keywords_explain`), for training scorers.
     #[serde(skip)]
@@ -99,12 +100,6 @@ impl ModelId for Scorer {
 }
 
 impl ModelId for WordFrequencies {
-    fn model_id(&self) -> &str {
-        self.id()
-    }
-}
-
-impl ModelId for WordClasses {
     fn model_id(&self) -> &str {
         self.id()
     }
@@ -1125,9 +1120,11 @@ fn is_verbal_noun(lang: &str, word: &str, classes: Classes, lexicon: &Lexicon) -
         ("ciom", "cie"),
         ("ciach", "cie"),
         ("ciami", "cie"),
-        // No ("ć", "cie"): the genitive plural of a "-cie" gerund is spelled like an
-        // infinitive ("odkryć"), and every infinitive's stem + "cie" is a finite verb form
-        // ("widzieć" -> "widziecie"), so infinitives would pass as gerunds.
+        // A "-cie" gerund's genitive plural is spelled like an infinitive ("zamachnięć",
+        // "znaleźć"), and many infinitives' stem + "cie" is a finite form ("znaleźcie",
+        // "robicie"): checked against the gerund's instrumental ("zamachnięciem"), which no
+        // infinitive has.
+        ("ć", "ciem"),
     ];
     if !classes.only(WordClass::Verb) {
         return false;

@@ -556,6 +556,7 @@ fn lone_adjectives_and_verbs_and_polish_phrases_ending_in_a_verb_are_misfits() {
             "zmienia",
             "znaleźć",
             "znaleźcie",
+            "zamknięciem",
             "zamknięcie",
             "zamknięcia",
         ],
@@ -566,6 +567,7 @@ fn lone_adjectives_and_verbs_and_polish_phrases_ending_in_a_verb_are_misfits() {
             "Pasażerowie są zadowoleni, bo autobusy są przepełnione.",
             "Rada miasta przyjęła plan, a nagniatanie trwa. Wszystko się zmienia.",
             "Trzeba znaleźć most, bo zamknięcia nikt nie planował.",
+            "Ruch bez zamknięć.",
         ],
         "pl",
         &opts(),
@@ -590,6 +592,8 @@ fn lone_adjectives_and_verbs_and_polish_phrases_ending_in_a_verb_are_misfits() {
     assert!(!judged("autobusy"));
     assert!(!judged("nagniatanie"));
     assert!(!judged("zamknięcia"));
+    // A gerund's genitive plural, spelled like an infinitive: its instrumental is in the list.
+    assert!(!judged("zamknięć"));
     assert!(!judged("Pasażerowie"));
     assert!(!judged("Rada miasta"));
     // English judges lone words only, and its "-ing" forms read only as verbs count as nouns.
@@ -613,4 +617,29 @@ fn lone_adjectives_and_verbs_and_polish_phrases_ending_in_a_verb_are_misfits() {
         let expected = ["expensive", "started", "amazing"].contains(&c.surface.as_str());
         assert_eq!(*misfit, expected, "{}", c.surface);
     }
+}
+
+#[test]
+fn french_lone_participles_are_misfits_and_noun_phrases_are_not_judged_by_their_last_word() {
+    let french = lexicon(
+        &["marché", "couvert", "portes", "ville"],
+        &["rouvert", "couvert", "portes"],
+        &["couvert", "rouvert"],
+    );
+    let c = extract_candidates(
+        &[
+            "Le marché couvert a rouvert ses portes.",
+            "Rouvert hier, le marché couvert attire la ville.",
+        ],
+        "fr",
+        &opts(),
+    );
+    let misfits = word_class_misfits(&c, &french, "fr");
+    for (c, misfit) in c.iter().zip(&misfits) {
+        // Only the lower-case participle: "couvert" and "portes" are nouns too, "marché couvert"
+        // is a phrase, "Rouvert" is capitalised.
+        assert_eq!(*misfit, c.surface == "rouvert", "{}", c.surface);
+    }
+    assert!(c.iter().any(|c| c.surface == "rouvert"), "{c:?}");
+    assert!(c.iter().any(|c| c.surface == "marché couvert"), "{c:?}");
 }
