@@ -22,6 +22,7 @@
 use crate::error::{Error, Result};
 use crate::model::store::Store;
 use crate::model::PerLanguage;
+use crate::stages::language::base_code;
 use flate2::read::GzDecoder;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
@@ -121,12 +122,12 @@ impl WordClasses {
         if self.sources.is_empty() {
             return Some(&self.id);
         }
-        self.sources.get(&base_lang(lang)).map(String::as_str)
+        self.sources.get(&base_code(lang)).map(String::as_str)
     }
 
     /// The lexicon for a language (ISO 639-1, a region suffix ignored); `None` where there is none.
     pub fn for_language(&self, lang: &str) -> Result<Option<Arc<Lexicon>>> {
-        let lang = base_lang(lang);
+        let lang = base_code(lang);
         self.lexicons.get(&lang, || match lang.as_str() {
             "en" => Lexicon::read_rules(&self.dir, "en").map(Some),
             "pl" | "fr" => Lexicon::read_forms(&self.dir, &lang).map(Some),
@@ -161,14 +162,6 @@ pub fn file_language(name: &str) -> Option<&str> {
     name.split_once('_')
         .map(|(lang, _)| lang)
         .filter(|l| (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_lowercase()))
-}
-
-/// ISO 639-1 without a region suffix, lower-cased ("pl-PL" -> "pl").
-fn base_lang(lang: &str) -> String {
-    lang.split(['-', '_'])
-        .next()
-        .unwrap_or(lang)
-        .to_ascii_lowercase()
 }
 
 /// The same lexicons: the same folder and version.

@@ -56,7 +56,7 @@ impl WordFrequencies {
     /// has one, else the small one; `None` for a language it has no list for.
     pub fn for_language(&self, lang: &str) -> Result<Option<Arc<FrequencyTable>>> {
         let lang = list_language(lang);
-        self.tables.get(lang, || {
+        self.tables.get(&lang, || {
             ["large", "small"]
                 .iter()
                 .map(|size| self.dir.join(format!("{size}_{lang}.msgpack.gz")))
@@ -76,13 +76,13 @@ impl PartialEq for WordFrequencies {
 
 /// wordfreq's code for a language lede detects: the base code, with Norwegian under Bokmål, the
 /// Serbo-Croatian languages under `sh` and Tagalog under Filipino, as wordfreq files them.
-fn list_language(lang: &str) -> &str {
-    let base = lang.split(['-', '_']).next().unwrap_or(lang);
-    match base {
-        "no" | "nn" => "nb",
-        "hr" | "bs" | "sr" => "sh",
-        "tl" => "fil",
-        other => other,
+fn list_language(lang: &str) -> String {
+    let base = crate::stages::language::base_code(lang);
+    match base.as_str() {
+        "no" | "nn" => "nb".into(),
+        "hr" | "bs" | "sr" => "sh".into(),
+        "tl" => "fil".into(),
+        _ => base,
     }
 }
 

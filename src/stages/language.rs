@@ -26,6 +26,15 @@ impl DetectedLanguage {
     }
 }
 
+/// The primary language subtag of a code, lower-cased ("pl-PL" -> "pl", "en_GB" -> "en"): what
+/// per-language data (stopwords, word lists, lexicons, sentence rules) is filed under.
+pub fn base_code(lang: &str) -> String {
+    lang.split(['-', '_'])
+        .next()
+        .unwrap_or(lang)
+        .to_ascii_lowercase()
+}
+
 /// The language stage: names the language of an article's text.
 pub trait LanguageDetector: Send + Sync {
     /// The language of `text`, or `und` when it cannot be told.

@@ -29,6 +29,7 @@ use std::sync::{Arc, OnceLock};
 use crate::model::scorer::Scorer;
 use crate::model::word_classes::{Classes, Lexicon, WordClass, WordClasses};
 use crate::model::wordfreq::WordFrequencies;
+use crate::stages::language::base_code;
 use rust_stemmers::{Algorithm, Stemmer};
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -219,13 +220,6 @@ pub struct Keyword {
 // ---------------------------------------------------------------------------------------
 // Language resources
 
-fn base_lang(lang: &str) -> String {
-    lang.split(['-', '_'])
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase()
-}
-
 /// ISO 639-1 codes that Stopwords-ISO (stop-words 0.8, default `iso` feature) covers;
 /// `stop_words::get` panics on any other code, so we check first.
 const ISO_STOPWORD_LANGS: &[&str] = &[
@@ -358,7 +352,7 @@ const EN_ISO_CONTENT: &[&str] = &[
 fn stopwords(lang: &str) -> &'static HashSet<String> {
     static CACHE: OnceLock<std::sync::Mutex<HashMap<String, &'static HashSet<String>>>> =
         OnceLock::new();
-    let lang = base_lang(lang);
+    let lang = base_code(lang);
     let lang = match lang.as_str() {
         "nb" | "nn" => "no".to_string(),
         _ => lang,
@@ -660,7 +654,7 @@ struct LangCtx {
 
 impl LangCtx {
     fn new(lang: &str) -> Self {
-        let lang = base_lang(lang);
+        let lang = base_code(lang);
         let folder = Folder::new(&lang);
         Self {
             stop: stopwords(&lang),
@@ -1151,7 +1145,7 @@ fn is_verbal_noun(lang: &str, word: &str, classes: Classes, lexicon: &Lexicon) -
 /// transform", and a French noun phrase often ends in an adjective or participle ("marché
 /// couvert").
 pub fn word_class_misfits(candidates: &[Candidate], lexicon: &Lexicon, lang: &str) -> Vec<bool> {
-    let lang = base_lang(lang);
+    let lang = base_code(lang);
     let judged = |word: &str, misfit: &dyn Fn(Classes) -> bool| {
         let classes = lexicon.classes(word);
         word.starts_with(char::is_lowercase)

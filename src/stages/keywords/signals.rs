@@ -139,8 +139,8 @@ pub fn signals(candidates: &[Candidate], vecs: &[Vec<f32>], article: &Article) -
         .unwrap_or(1)
         .max(1) as f32;
     let max_count = candidates.iter().map(|c| c.count).max().unwrap_or(1).max(1);
-    let lang = lang.split(['-', '_']).next().unwrap_or(lang);
-    let (verbs, adjectives) = (verb_endings(lang), adjective_endings(lang));
+    let lang = crate::stages::language::base_code(lang);
+    let (verbs, adjectives) = (verb_endings(&lang), adjective_endings(&lang));
     let padded: Vec<String> = candidates.iter().map(|c| format!(" {} ", c.key)).collect();
     (0..n)
         .map(|i| {

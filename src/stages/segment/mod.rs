@@ -423,11 +423,7 @@ impl Rules {
             );
             m
         });
-        let code = lang
-            .split(['-', '_'])
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+        let code = crate::stages::language::base_code(lang);
         all.get(code.as_str())
             .or_else(|| all.get("und"))
             .expect("generic rules are always present")
