@@ -247,7 +247,9 @@ fn bench(c: &mut Criterion) {
                     p.candidates.iter().map(|c| vec_of(&c.surface)).collect();
                 let kws = keywords::select_keywords(&p.candidates, &cvecs, &doc, &kw);
                 let shares = topics::vote_shares(&topic_parts, &space);
-                let probs = topics::probabilities(&taxonomy, &shares, &doc, &[], "en", &head);
+                let evidence = topics::branch_shares(&taxonomy, &shares);
+                let probs =
+                    topics::probabilities(&taxonomy, &shares, &evidence, &doc, &[], "en", &head);
                 let found = topics::assign(&probs, &taxonomy, &p.language, &topic_options);
                 black_box((teaser, kws, found));
             }

@@ -148,6 +148,15 @@ struct LabelIndex {
     /// What the heads are (a model id, or the fingerprint of examples learnt from), for provenance
     /// and the config fingerprint; `zero-shot` when there are none.
     learned: String,
+    /// Where the heads learnt at another IPTC depth than this run reports: the label spaces of
+    /// theirs, whose vote shares they read (`Enricher::head_evidence`).
+    head_evidence: Option<HeadEvidence>,
+}
+
+/// A trained head's own vocabulary (IPTC at the depth it learnt) and its label spaces per embedder.
+struct HeadEvidence {
+    taxonomy: Taxonomy,
+    spaces: HashMap<String, topics::LabelSpace>,
 }
 
 /// Whether the keyword stage computes the learnt scorer's signals, word frequencies among them: to
@@ -405,22 +414,7 @@ impl Enricher {
                 let (anchored, anchors) =
                     Self::anchor_labels(t, router, &*detector, options.cache_dir.as_deref())?;
                 let seen = anchored.as_ref().unwrap_or(&t.taxonomy);
-                // Label texts, then the names of narrower labels and the facets of descriptions
-                // (a label is represented by what it covers: topics::subject_vectors).
-                let own = seen.label_texts();
-                let parts = seen.part_texts();
-                let texts: Vec<&str> = own.iter().chain(&parts).map(|s| s.as_str()).collect();
-                let mut text_vecs = HashMap::new();
-                for e in router.all() {
-                    let key = format!("{}\n{}\nquery", e.id(), seen.hash());
-                    let mut vecs =
-                        cached_vectors(options.cache_dir.as_deref(), &key, texts.len(), || {
-                            e.embed(&texts, TextKind::Query)
-                        })?;
-                    let part_vecs = vecs.split_off(own.len());
-                    let vecs = topics::subject_vectors(seen, vecs, &part_vecs);
-                    text_vecs.insert(e.id().to_string(), vecs);
-                }
+                let text_vecs = Self::label_vectors(seen, router, options.cache_dir.as_deref())?;
                 // A flat vocabulary's labels are corrected for how near they sit to text in
                 // general (topics::HUB_CORRECTION): the mean of the reference texts, embedded
                 // once per model and cached like the labels.
@@ -453,9 +447,12 @@ impl Enricher {
                     learned: "zero-shot".into(),
                     vectors_hash: seen.hash(),
                     anchors,
+                    head_evidence: None,
                 };
                 if let Some(model) = &t.model {
                     Self::install_model(&mut index, t, model, router)?;
+                    index.head_evidence =
+                        Self::head_evidence(t, model, router, options.cache_dir.as_deref())?;
                 }
                 let examples = Self::example_means_from_vocabulary(t, router)?;
                 Self::rebuild_label_spaces(&mut index, t, &examples);
@@ -569,6 +566,61 @@ impl Enricher {
         let chosen = anchor::choose(&which, &label_vecs, &candidates, &candidate_vecs);
         let (seen, borrowed) = anchor::anchored(&t.taxonomy, &chosen, &candidates, &language);
         Ok((Some(seen), borrowed))
+    }
+
+    /// Each label's vector per embedder: its text, then the names of narrower labels and the
+    /// facets of descriptions (a label is represented by what it covers: topics::subject_vectors).
+    fn label_vectors(
+        seen: &Taxonomy,
+        router: &EmbedderRouter,
+        cache_dir: Option<&std::path::Path>,
+    ) -> crate::Result<HashMap<String, Vec<Vec<f32>>>> {
+        let own = seen.label_texts();
+        let parts = seen.part_texts();
+        let texts: Vec<&str> = own.iter().chain(&parts).map(|s| s.as_str()).collect();
+        let mut text_vecs = HashMap::new();
+        for e in router.all() {
+            let key = format!("{}\n{}\nquery", e.id(), seen.hash());
+            let mut vecs = cached_vectors(cache_dir, &key, texts.len(), || {
+                e.embed(&texts, TextKind::Query)
+            })?;
+            let part_vecs = vecs.split_off(own.len());
+            let vecs = topics::subject_vectors(seen, vecs, &part_vecs);
+            text_vecs.insert(e.id().to_string(), vecs);
+        }
+        Ok(text_vecs)
+    }
+
+    /// The label spaces a trained IPTC head reads its evidence from when it learnt at another
+    /// depth than this run reports (`--topic-depth`): it learnt each top-level subject's share of
+    /// the votes over its own depth's subjects, and read over another depth's those shares
+    /// differ (depth 1 against a depth-2 head scored 5-8 points worse at the top level,
+    /// benches/QUALITY.md). None where the depths agree or the vocabulary is flat.
+    fn head_evidence(
+        t: &TopicsConfig,
+        model: &TopicModel,
+        router: &EmbedderRouter,
+        cache_dir: Option<&std::path::Path>,
+    ) -> crate::Result<Option<HeadEvidence>> {
+        if !t.taxonomy.hierarchical {
+            return Ok(None);
+        }
+        let trained = model.taxonomy()?;
+        if trained.hash() == t.taxonomy.hash() {
+            return Ok(None);
+        }
+        let none = vec![None; trained.labels.len()];
+        let spaces = Self::label_vectors(&trained, router, cache_dir)?
+            .into_iter()
+            .map(|(id, vecs)| {
+                let space = topics::LabelSpace::new(&trained, vecs, &none, 0.0, None);
+                (id, space)
+            })
+            .collect();
+        Ok(Some(HeadEvidence {
+            taxonomy: trained,
+            spaces,
+        }))
     }
 
     /// Uses a trained topic model's heads, after checking that it was made for this vocabulary and
@@ -1551,16 +1603,29 @@ impl Enricher {
             if let (Some(t), Some(index)) = (&self.options.topics, &self.labels) {
                 match (&article_vecs, index.spaces.get(embedder.id())) {
                     (Some(vecs), Some(space)) => {
-                        let shares =
-                            topics::vote_shares(&vecs.weighted_parts(topics::TITLE_WEIGHT), space);
+                        let parts = vecs.weighted_parts(topics::TITLE_WEIGHT);
+                        let shares = topics::vote_shares(&parts, space);
                         let x = vecs.with_title(topics::TITLE_WEIGHT);
                         let roots = topics::top_level(&t.taxonomy).len();
                         let zero_shot = HeadWeights::zero_shot(roots, x.len(), t.options.zero_shot);
-                        let head = index.heads.get(embedder.weights_id()).unwrap_or(&zero_shot);
+                        let trained = index.heads.get(embedder.weights_id());
+                        let head = trained.unwrap_or(&zero_shot);
+                        // A trained head reads the votes of the depth it learnt at.
+                        let evidence = match (&index.head_evidence, trained) {
+                            (Some(own), Some(_)) => own.spaces.get(embedder.id()).map(|s| {
+                                topics::branch_shares(
+                                    &own.taxonomy,
+                                    &topics::vote_shares(&parts, s),
+                                )
+                            }),
+                            _ => None,
+                        }
+                        .unwrap_or_else(|| topics::branch_shares(&t.taxonomy, &shares));
                         let text = [article.title.as_str(), article.body.as_str()];
                         let probs = topics::probabilities(
                             &t.taxonomy,
                             &shares,
+                            &evidence,
                             &x,
                             &text,
                             &language.code,

@@ -632,20 +632,23 @@ pub fn branch_shares(taxonomy: &Taxonomy, shares: &[f32]) -> Vec<f32> {
 }
 
 /// Every label's probability that it applies to the article. The top level's come from the head
-/// (`x` is the article vector, `shares` from `vote_shares`, `text` the article's title and body for
-/// a head that reads its words, as parts, `language` the article's); a narrower label's is its branch's
-/// probability times its part of the branch's votes, so a broader subject is always at least as
-/// likely as any narrower one under it, and the choice descends only while the evidence holds.
+/// (`x` is the article vector, `evidence` the top-level subjects' `branch_shares` over the
+/// vocabulary the head learnt from, `text` the article's title and body for a head that reads its
+/// words, as parts, `language` the article's); a narrower label's is its branch's probability
+/// times its part of the branch's votes (`shares` from `vote_shares` over `taxonomy`), so a
+/// broader subject is always at least as likely as any narrower one under it, and the choice
+/// descends only while the evidence holds.
 pub fn probabilities(
     taxonomy: &Taxonomy,
     shares: &[f32],
+    evidence: &[f32],
     x: &[f32],
     text: &[&str],
     language: &str,
     head: &head::HeadWeights,
 ) -> Vec<f32> {
     let branches = branch_shares(taxonomy, shares);
-    let top = head.probabilities_for(x, &branches, text, language);
+    let top = head.probabilities_for(x, evidence, text, language);
     let roots: HashMap<&str, usize> = top_level(taxonomy)
         .into_iter()
         .enumerate()

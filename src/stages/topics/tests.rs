@@ -242,16 +242,20 @@ fn zero_shot_probabilities_rise_with_the_share_and_are_calibrated() {
     let t = Taxonomy::from_file(&p).unwrap();
     let head = head::HeadWeights::zero_shot(2, 3, head::ZERO_SHOT_PLATT);
     let x = [0.0, 0.0, 1.0];
-    let p = probabilities(&t, &[0.9, 0.1], &x, &[], "en", &head);
+    let p = probabilities(&t, &[0.9, 0.1], &[0.9, 0.1], &x, &[], "en", &head);
     assert!(p[0] > p[1], "{p:?}");
     assert!(p.iter().all(|p| (0.0..=1.0).contains(p)));
+    // The head reads the evidence it is given (branch shares over the depth it learnt at), not
+    // the reported labels' shares.
+    let e = probabilities(&t, &[0.9, 0.1], &[0.1, 0.9], &x, &[], "en", &head);
+    assert!(e[1] > e[0], "{e:?}");
     // A head's weights over the article vector move a subject's probability, and, with a scaling
     // without margin (a folder written before the margin), only that subject's.
     let learnt = head::HeadWeights::zero_shot(2, 3, head::Platt::new(1.0, 0.0));
-    let p = probabilities(&t, &[0.9, 0.1], &x, &[], "en", &learnt);
+    let p = probabilities(&t, &[0.9, 0.1], &[0.9, 0.1], &x, &[], "en", &learnt);
     let mut trained = learnt.clone();
     trained.w[3 + 2] = 5.0;
-    let q = probabilities(&t, &[0.9, 0.1], &x, &[], "en", &trained);
+    let q = probabilities(&t, &[0.9, 0.1], &[0.9, 0.1], &x, &[], "en", &trained);
     assert!(q[1] > p[1] && q[0] == p[0], "{q:?}");
 }
 
@@ -285,7 +289,7 @@ fn a_narrow_label_wins_only_inside_a_branch_that_fits() {
     let branches = branch_shares(&t, &shares);
     assert_eq!(t.labels[roots[argmax(&branches)]].id, "medtop:15000000");
     let head = head::HeadWeights::zero_shot(17, n, head::ZERO_SHOT_PLATT);
-    let p = probabilities(&t, &shares, &article, &[], "en", &head);
+    let p = probabilities(&t, &shares, &branches, &article, &[], "en", &head);
     assert!(
         p[sport] >= p[officiating] && p[officiating] > p[leisure],
         "{p:?}"
