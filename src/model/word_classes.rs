@@ -264,8 +264,26 @@ impl Lexicon {
             .map(Lexicon::Forms)
     }
 
-    /// The classes `word` can have, as written (callers lower-case it where they mean to).
+    /// The classes `word` can have, as written (callers lower-case it where they mean to). The
+    /// lexicons write the apostrophe one way (Lefff and spaCy `'`, PoliMorf `’`) and articles
+    /// either way, so a word it does not know as written is looked up with the other one:
+    /// "aujourd’hui" is Lefff's "aujourd'hui".
     pub fn classes(&self, word: &str) -> Classes {
+        let found = self.classes_as_written(word);
+        if found.known() {
+            return found;
+        }
+        let other = if word.contains('\u{2019}') {
+            word.replace('\u{2019}', "'")
+        } else if word.contains('\'') {
+            word.replace('\'', "\u{2019}")
+        } else {
+            return found;
+        };
+        self.classes_as_written(&other)
+    }
+
+    fn classes_as_written(&self, word: &str) -> Classes {
         let mut out = Classes::default();
         match self {
             Lexicon::Rules {
@@ -482,7 +500,8 @@ mod tests {
             &mlex,
             "rouvert\tadj\trouvrir\tKms\nrouvert\tv\trouvrir\tKms\ncouvert\tnc\tcouvert\tms\n\
              couvert\tadj\tcouvrir\tKms\ncouvert\tv\tcouvrir\tKms\nportes\tnc\tporte\tfp\n\
-             ex-\tadjPref\tex-\t\nvite\tadv\tvite\t\na\tauxAvoir\tavoir\tP3s\n",
+             ex-\tadjPref\tex-\t\nvite\tadv\tvite\t\na\tauxAvoir\tavoir\tP3s\n\
+             aujourd'hui\tadv\taujourd'hui\t\n",
         )
         .unwrap();
         mlex_to_forms(&mlex, dir.path(), "fr").unwrap();
@@ -494,6 +513,11 @@ mod tests {
         assert!(lexicon.classes("portes").only(WordClass::Noun));
         assert!(lexicon.classes("vite").only(WordClass::Adverb));
         assert!(lexicon.classes("a").only(WordClass::Verb));
+        // Lefff writes the ASCII apostrophe; articles often the typographic one.
+        assert!(lexicon
+            .classes("aujourd\u{2019}hui")
+            .only(WordClass::Adverb));
+        assert!(lexicon.classes("aujourd'hui").only(WordClass::Adverb));
         // Lemmas are not forms, prefixes are no class.
         assert!(!lexicon.classes("porte").known());
         assert!(!lexicon.classes("ex-").known());
