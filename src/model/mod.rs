@@ -12,7 +12,7 @@ pub mod word_classes;
 pub mod wordfreq;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// What reading one language's data gave: the data (`None`: there is none for the language) or
 /// why it failed.
@@ -24,7 +24,9 @@ type Loaded<T> = std::result::Result<Option<Arc<T>>, String>;
 #[derive(Debug)]
 pub(crate) struct PerLanguage<T> {
     model: &'static str,
-    loaded: Mutex<HashMap<String, Loaded<T>>>,
+    /// One slot per language: the map's lock is held only to find a slot, so reading one
+    /// language's data (a second for Polish forms) holds up the articles of that language only.
+    loaded: Mutex<HashMap<String, Arc<OnceLock<Loaded<T>>>>>,
 }
 
 impl<T> PerLanguage<T> {
@@ -42,8 +44,11 @@ impl<T> PerLanguage<T> {
         lang: &str,
         load: impl FnOnce() -> crate::Result<Option<T>>,
     ) -> crate::Result<Option<Arc<T>>> {
-        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = loaded.entry(lang.to_string()).or_insert_with(|| {
+        let slot = {
+            let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+            loaded.entry(lang.to_string()).or_default().clone()
+        };
+        let entry = slot.get_or_init(|| {
             load().map(|t| t.map(Arc::new)).map_err(|e| {
                 let reason = e.to_string();
                 let prefix = format!("model '{}': ", self.model);
@@ -90,5 +95,26 @@ mod tests {
             assert_eq!(err, "model 'word-classes': fr_noun.forms: truncated");
         }
         assert_eq!(reads.get(), 3);
+    }
+
+    #[test]
+    fn reading_one_language_does_not_hold_up_another() {
+        let cache: PerLanguage<&str> = PerLanguage::new("word-classes");
+        let (done, wait) = std::sync::mpsc::channel();
+        let cache = &cache;
+        std::thread::scope(|s| {
+            let polish = s.spawn(move || {
+                cache.get("pl", || {
+                    // A slow read: it ends when German has been served, or fails after a while.
+                    wait.recv_timeout(std::time::Duration::from_secs(5))
+                        .map(|()| Some("lexicon"))
+                        .map_err(|_| crate::Error::Config("German waited for Polish".into()))
+                })
+            });
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert!(cache.get("de", || Ok(None)).unwrap().is_none());
+            done.send(()).unwrap();
+            assert_eq!(*polish.join().unwrap().unwrap().unwrap(), "lexicon");
+        });
     }
 }
