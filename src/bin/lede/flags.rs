@@ -464,7 +464,7 @@ pub struct EnrichArgs {
     #[arg(long, value_name = "FILE", hide = true)]
     pub keyword_scorer: Option<PathBuf>,
     /// Keywords may be lone adjectives, adverbs or verb forms ("expensive", "rouvert"), and Polish
-    /// ones may end in a verb: the word-class lexicons (English, Polish, French) no longer rule
+    /// and French ones may end in a verb: the word-class lexicons (English, Polish, French) no longer rule
     /// them out.
     #[arg(long)]
     pub keyword_any_word_class: bool,

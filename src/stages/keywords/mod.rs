@@ -1138,12 +1138,12 @@ fn is_verbal_noun(lang: &str, word: &str, classes: Classes, lexicon: &Lexicon) -
 
 /// Which candidates cannot be keywords by their words' classes (`true` = misfit): a lone word
 /// that is never a noun (an adjective, adverb or verb form: "expensive", "zadowoleni",
-/// "przepełnione") and, in Polish, a phrase whose last word is only ever a verb ("Rada miasta
-/// przyjęła"). Only lower-case words are judged (a capitalised one may be a name) and only words
-/// the lexicon knows; verbal nouns ([`is_verbal_noun`]) count as nouns. English and French phrases
-/// are not judged by their last word: WordNet lacks nouns such as "transform" in "Fourier
-/// transform", and a French noun phrase often ends in an adjective or participle ("marché
-/// couvert").
+/// "przepełnione") and, in Polish and French, a phrase whose last word is only ever a verb ("Rada
+/// miasta przyjęła", "SMIC augmentera"). Only lower-case words are judged (a capitalised one may
+/// be a name) and only words the lexicon knows; verbal nouns ([`is_verbal_noun`]) count as nouns.
+/// A French noun phrase often ends in a participle, but Lefff also files those as adjectives
+/// ("marché couvert", "fin programmée"), so "only a verb" leaves them be. English phrases are not
+/// judged by their last word: WordNet lacks nouns such as "transform" in "Fourier transform".
 pub fn word_class_misfits(candidates: &[Candidate], lexicon: &Lexicon, lang: &str) -> Vec<bool> {
     let lang = base_code(lang);
     let judged = |word: &str, misfit: &dyn Fn(Classes) -> bool| {
@@ -1158,7 +1158,9 @@ pub fn word_class_misfits(candidates: &[Candidate], lexicon: &Lexicon, lang: &st
             let words: Vec<&str> = c.surface.split_whitespace().collect();
             match words.as_slice() {
                 [one] => judged(one, &|cl| cl.known() && !cl.can_be(WordClass::Noun)),
-                [.., last] if lang == "pl" => judged(last, &|cl| cl.only(WordClass::Verb)),
+                [.., last] if lang == "pl" || lang == "fr" => {
+                    judged(last, &|cl| cl.only(WordClass::Verb))
+                }
                 _ => false,
             }
         })

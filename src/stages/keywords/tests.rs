@@ -620,26 +620,30 @@ fn lone_adjectives_and_verbs_and_polish_phrases_ending_in_a_verb_are_misfits() {
 }
 
 #[test]
-fn french_lone_participles_are_misfits_and_noun_phrases_are_not_judged_by_their_last_word() {
+fn french_lone_participles_and_phrases_ending_in_a_verb_are_misfits_noun_phrases_are_not() {
     let french = lexicon(
-        &["marché", "couvert", "portes", "ville"],
-        &["rouvert", "couvert", "portes"],
+        &["marché", "couvert", "portes", "ville", "minitel"],
+        &["rouvert", "couvert", "portes", "cessera"],
         &["couvert", "rouvert"],
     );
     let c = extract_candidates(
         &[
             "Le marché couvert a rouvert ses portes.",
             "Rouvert hier, le marché couvert attire la ville.",
+            "Le minitel cessera.",
         ],
         "fr",
         &opts(),
     );
     let misfits = word_class_misfits(&c, &french, "fr");
     for (c, misfit) in c.iter().zip(&misfits) {
-        // Only the lower-case participle: "couvert" and "portes" are nouns too, "marché couvert"
-        // is a phrase, "Rouvert" is capitalised.
-        assert_eq!(*misfit, c.surface == "rouvert", "{}", c.surface);
+        // The lower-case participle, the verb and the phrase ending in it: "couvert" and
+        // "portes" are nouns too, "marché couvert" ends in a word that is also an adjective,
+        // "Rouvert" is capitalised.
+        let expected = ["rouvert", "cessera", "minitel cessera"].contains(&c.surface.as_str());
+        assert_eq!(*misfit, expected, "{}", c.surface);
     }
+    assert!(c.iter().any(|c| c.surface == "minitel cessera"), "{c:?}");
     assert!(c.iter().any(|c| c.surface == "rouvert"), "{c:?}");
     assert!(c.iter().any(|c| c.surface == "marché couvert"), "{c:?}");
 }
