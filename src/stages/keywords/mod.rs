@@ -1146,11 +1146,12 @@ fn is_verbal_noun(lang: &str, word: &str, classes: Classes, lexicon: &Lexicon) -
 /// judged by their last word: WordNet lacks nouns such as "transform" in "Fourier transform".
 pub fn word_class_misfits(candidates: &[Candidate], lexicon: &Lexicon, lang: &str) -> Vec<bool> {
     let lang = base_code(lang);
+    // Capitalised words are not looked up at all: most candidates are names.
     let judged = |word: &str, misfit: &dyn Fn(Classes) -> bool| {
-        let classes = lexicon.classes(word);
-        word.starts_with(char::is_lowercase)
-            && misfit(classes)
-            && !is_verbal_noun(&lang, word, classes, lexicon)
+        word.starts_with(char::is_lowercase) && {
+            let classes = lexicon.classes(word);
+            misfit(classes) && !is_verbal_noun(&lang, word, classes, lexicon)
+        }
     };
     candidates
         .iter()
