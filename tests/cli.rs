@@ -605,7 +605,7 @@ fn learnt_keyword_scores_are_probabilities_from_a_named_model() {
         let model = r["lede"]["provenance"]["models"]["keywords"]
             .as_str()
             .unwrap();
-        assert!(model.starts_with("keyword-scorer-3@sha256:"), "{model}");
+        assert!(model.starts_with("keyword-scorer-4@sha256:"), "{model}");
         // Its word-commonness signal comes from pinned, named word lists.
         assert_eq!(
             r["lede"]["provenance"]["models"]["word_frequencies"],

@@ -1506,14 +1506,17 @@ impl Enricher {
                             let rows =
                                 keywords::signals::signals(&candidates, &vecs, &signal_article);
                             // The in-context vector too (4 decimals), for scorers that read it.
+                            // And whether the word-class rule lets it be picked at all.
                             let explained: Vec<Value> = candidates
                                 .iter()
                                 .zip(rows)
                                 .zip(&vecs)
-                                .map(|((c, row), v)| {
+                                .enumerate()
+                                .map(|(i, ((c, row), v))| {
                                     let v: Vec<f32> =
                                         v.iter().map(|x| (x * 1e4).round() / 1e4).collect();
-                                    serde_json::json!({"surface": c.surface, "key": c.key, "signals": row, "vector": v})
+                                    let eligible = eligible.as_ref().is_none_or(|e| e[i]);
+                                    serde_json::json!({"surface": c.surface, "key": c.key, "signals": row, "vector": v, "eligible": eligible})
                                 })
                                 .collect();
                             out.insert(

@@ -33,6 +33,7 @@ pub const FEATURES: &[&str] = &[
     "adjective_ending_last",
     "in_longer_candidates",
     "shorter_candidates_inside",
+    "share_inside_longer",
     "zipf_rarest",
     "zipf_commonest",
     "zipf_first",
@@ -167,6 +168,14 @@ pub fn signals(candidates: &[Candidate], vecs: &[Vec<f32>], article: &Article) -
             let others_inside = (0..candidates.len())
                 .filter(|&j| j != i && padded[i].contains(&padded[j]))
                 .count();
+            // Counts hold every occurrence of the words, nested ones too: a phrase whose
+            // occurrences all sit inside one longer candidate ("musulmans" in "Frères musulmans")
+            // is never said alone.
+            let share_inside_longer = (0..candidates.len())
+                .filter(|&j| j != i && padded[j].contains(&padded[i]))
+                .map(|j| candidates[j].count as f32 / c.count.max(1) as f32)
+                .fold(0.0f32, f32::max)
+                .min(1.0);
             let freq = if max_count > 1 {
                 (c.count as f32).ln_1p() / (max_count as f32).ln_1p()
             } else {
@@ -197,6 +206,7 @@ pub fn signals(candidates: &[Candidate], vecs: &[Vec<f32>], article: &Article) -
                 f32::from(words.last().is_some_and(|w| ends_with_any(w, adjectives))),
                 (inside_others as f32).ln_1p(),
                 (others_inside as f32).ln_1p(),
+                share_inside_longer,
             ];
             row.extend_from_slice(&common);
             row.extend_from_slice(&[
@@ -261,6 +271,9 @@ mod tests {
         // "tram" sits inside "tram line", and "tram line" holds "tram".
         assert!(rows[1][col("in_longer_candidates")] > 0.0);
         assert!(rows[0][col("shorter_candidates_inside")] > 0.0);
+        // Four of the six "tram"s are in "tram line", which is inside nothing.
+        assert_eq!(rows[1][col("share_inside_longer")], 4.0 / 6.0);
+        assert_eq!(rows[0][col("share_inside_longer")], 0.0);
         assert_eq!(rows[2][col("verb_ending_last")], 1.0);
         assert_eq!(rows[3][col("acronym")], 1.0);
         assert_eq!(rows[4][col("adjective_ending_last")], 1.0);
