@@ -1079,6 +1079,11 @@ pub fn select_by_relevance(
         let Some((pick, _)) = best else { break };
         taken[pick] = true;
         for i in 0..n {
+            if !taken[i] && is_part_of_name(&candidates[i], &candidates[pick]) {
+                taken[i] = true;
+            }
+        }
+        for i in 0..n {
             if !taken[i] {
                 let s = dot(&candidate_vecs[i], &candidate_vecs[pick]);
                 if s > max_sim[i] {
@@ -1092,6 +1097,22 @@ pub fn select_by_relevance(
         });
     }
     out
+}
+
+/// Whether `part` is a piece of the name `whole` and never said without it: a capitalised phrase
+/// inside `whole` whose every occurrence is one of `whole`'s ("Francisco" once "San Francisco" is a
+/// keyword, "Démocratie" beside "Nouvelle Démocratie"). Counts hold nested occurrences too, and each
+/// of `whole`'s holds one of `part`'s, so `part` occurring no more often than `whole` means always
+/// inside it. Lower-case words are left to the scorer: gold lists keep "gouvernement" beside
+/// "nouveau gouvernement" often enough that dropping them loses (benches/QUALITY.md).
+fn is_part_of_name(part: &Candidate, whole: &Candidate) -> bool {
+    part.count <= whole.count
+        && part.words < whole.words
+        && part
+            .surface
+            .split_whitespace()
+            .all(|w| w.starts_with(char::is_uppercase))
+        && format!(" {} ", whole.key).contains(&format!(" {} ", part.key))
 }
 
 /// Verbal nouns, which the lexicons file under verbs: English "-ing" forms read only as verbs

@@ -512,6 +512,52 @@ fn selection_relevance_mmr_and_ties() {
 }
 
 #[test]
+fn a_piece_of_a_name_goes_once_the_name_is_a_keyword() {
+    let sentences = [
+        "Twitter moved to San Francisco.",
+        "San Francisco gave Twitter a tax break.",
+        "San Diego lost Twitter and its tax revenue.",
+    ];
+    let cands = extract_candidates(&sentences, "en", &opts());
+    // Relevance in this order, then the rest; distinct vectors, so only the rule decides.
+    let order = [
+        "San Francisco",
+        "Francisco",
+        "San",
+        "tax",
+        "tax break",
+        "Twitter",
+    ];
+    let rel: Vec<f32> = cands
+        .iter()
+        .map(|c| {
+            order
+                .iter()
+                .position(|o| *o == c.surface)
+                .map_or(0.0, |p| 10.0 - p as f32)
+        })
+        .collect();
+    let vecs: Vec<Vec<f32>> = (0..cands.len())
+        .map(|i| (0..cands.len()).map(|j| f32::from(i == j)).collect())
+        .collect();
+    let options = KeywordOptions {
+        top_n: 5,
+        diversity: 0.0,
+        ..KeywordOptions::default()
+    };
+    let picked: Vec<String> = select_by_relevance(&cands, &vecs, &rel, &rel, &options, None)
+        .into_iter()
+        .map(|k| k.text)
+        .collect();
+    // "Francisco" is only ever said in "San Francisco"; "San" also starts "San Diego"; a lower-case
+    // word inside a chosen phrase ("tax" in "tax break") is the scorer's to judge.
+    assert_eq!(
+        picked,
+        ["San Francisco", "San", "tax", "tax break", "Twitter"]
+    );
+}
+
+#[test]
 fn a_unit_after_a_number_is_counted_as_such() {
     let c = extract_candidates(
         &[
