@@ -692,6 +692,48 @@ fn keywords_are_not_lone_adjectives_or_verb_forms_where_a_lexicon_knows_the_lang
 }
 
 #[test]
+fn keywords_explain_gives_each_candidate_its_signals_vector_and_eligibility() {
+    // What `scripts/train-keyword-scorer` reads: one row of the named signals per candidate, its
+    // vector, and whether the word-class rule lets it be picked.
+    let out = lede(&[
+        "enrich",
+        SAMPLES,
+        "--no-topics",
+        "--no-summary",
+        "--keywords-explain",
+    ]);
+    assert_success(&out);
+    let mut misfits = Vec::new();
+    for r in lines(&out) {
+        let explain = &r["lede"]["keywords_explain"];
+        let features = explain["features"].as_array().unwrap();
+        assert!(features.iter().any(|f| f == "share_inside_longer"));
+        let candidates = explain["candidates"].as_array().unwrap();
+        assert!(candidates.len() >= 10, "{r}");
+        for c in candidates {
+            assert_eq!(c["signals"].as_array().unwrap().len(), features.len());
+            assert_eq!(c["vector"].as_array().unwrap().len(), 384);
+            if c["eligible"] == false {
+                misfits.push(c["surface"].as_str().unwrap().to_string());
+            }
+        }
+        // Every keyword given is an eligible candidate.
+        for k in keyword_texts(&r) {
+            assert!(
+                candidates
+                    .iter()
+                    .any(|c| c["surface"] == k.as_str() && c["eligible"] == true),
+                "{k} in {r}"
+            );
+        }
+    }
+    // The samples' adjectives the rule keeps out are among the candidates, marked.
+    for word in ["expensive", "rouvert"] {
+        assert!(misfits.iter().any(|m| m == word), "{misfits:?}");
+    }
+}
+
+#[test]
 fn the_learnt_keyword_scorer_leaves_articles_of_another_embedder_to_the_weighted_ranking() {
     // It reads e5's vectors; MiniLM's are another space, so it must not score them.
     let out = lede(&[
