@@ -1515,7 +1515,7 @@ impl Enricher {
                                 .map(|(i, ((c, row), v))| {
                                     let v: Vec<f32> =
                                         v.iter().map(|x| (x * 1e4).round() / 1e4).collect();
-                                    let eligible = eligible.as_ref().is_none_or(|e| e[i]);
+                                    let eligible = keywords::is_eligible(eligible.as_deref(), i);
                                     serde_json::json!({"surface": c.surface, "key": c.key, "signals": row, "vector": v, "eligible": eligible})
                                 })
                                 .collect();

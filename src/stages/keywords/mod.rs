@@ -1006,7 +1006,7 @@ pub fn shortlist(
 }
 
 /// Whether candidate `i` may be picked: every one without a mask, else those it marks.
-fn is_eligible(eligible: Option<&[bool]>, i: usize) -> bool {
+pub fn is_eligible(eligible: Option<&[bool]>, i: usize) -> bool {
     eligible.is_none_or(|e| e.get(i).copied().unwrap_or(false))
 }
 

@@ -162,18 +162,18 @@ pub fn signals(candidates: &[Candidate], vecs: &[Vec<f32>], article: &Article) -
                 / nw;
             let acronym = letters.len() >= 2 && letters.iter().all(|ch| ch.is_uppercase());
             let digits = c.surface.chars().filter(char::is_ascii_digit).count() as f32 / chars;
-            let inside_others = (0..candidates.len())
+            let longer: Vec<usize> = (0..candidates.len())
                 .filter(|&j| j != i && padded[j].contains(&padded[i]))
-                .count();
+                .collect();
             let others_inside = (0..candidates.len())
                 .filter(|&j| j != i && padded[i].contains(&padded[j]))
                 .count();
             // Counts hold every occurrence of the words, nested ones too: a phrase whose
             // occurrences all sit inside one longer candidate ("musulmans" in "Frères musulmans")
             // is never said alone.
-            let share_inside_longer = (0..candidates.len())
-                .filter(|&j| j != i && padded[j].contains(&padded[i]))
-                .map(|j| candidates[j].count as f32 / c.count.max(1) as f32)
+            let share_inside_longer = longer
+                .iter()
+                .map(|&j| candidates[j].count as f32 / c.count.max(1) as f32)
                 .fold(0.0f32, f32::max)
                 .min(1.0);
             let freq = if max_count > 1 {
@@ -204,7 +204,7 @@ pub fn signals(candidates: &[Candidate], vecs: &[Vec<f32>], article: &Article) -
                 f32::from(words.last().is_some_and(|w| ends_with_any(w, verbs))),
                 f32::from(words.first().is_some_and(|w| ends_with_any(w, verbs))),
                 f32::from(words.last().is_some_and(|w| ends_with_any(w, adjectives))),
-                (inside_others as f32).ln_1p(),
+                (longer.len() as f32).ln_1p(),
                 (others_inside as f32).ln_1p(),
                 share_inside_longer,
             ];
