@@ -63,6 +63,7 @@ fn a_learnt_model_is_written_whole_used_by_enrich_and_named_in_provenance() {
         "model.json",
         "metrics.json",
         "weights-0.bin",
+        "centres-0.json",
         "site-tags.jsonl",
     ] {
         assert!(model.join(f).is_file(), "{f} missing");
@@ -124,6 +125,7 @@ fn the_same_tagged_articles_give_a_byte_identical_model() {
         "model.json",
         "metrics.json",
         "weights-0.bin",
+        "centres-0.json",
         "site-tags.jsonl",
     ] {
         assert_eq!(

@@ -948,10 +948,20 @@ impl Enricher {
         let mut heads = BTreeMap::new();
         let mut metrics = BTreeMap::new();
         for e in router.all() {
-            let Some(ex) = examples.get(e.id()) else {
+            let Some(ex) = examples.get_mut(e.id()) else {
                 continue;
             };
-            let fit = learn::train(ex, &ids, e.dim(), Some(&lexicon), options);
+            let centres = if options.language_centres {
+                let c = topics::centre::LanguageCentres::measure(e.as_ref())?;
+                for x in ex.iter_mut() {
+                    x.x = c.centre(&x.x, &x.language);
+                }
+                Some(c)
+            } else {
+                None
+            };
+            let mut fit = learn::train(ex, &ids, e.dim(), Some(&lexicon), options);
+            fit.head.centres = centres;
             heads.insert(e.weights_id().to_string(), fit.head);
             metrics.insert(e.weights_id().to_string(), fit.metrics);
         }

@@ -179,6 +179,10 @@ pub struct LearnArgs {
         conflicts_with = "no_grams"
     )]
     pub grams_for: Vec<String>,
+    /// Read article vectors as they are, not taken from their language's centre first (centring
+    /// keeps a head from learning a language for a tag; measured in benches/QUALITY.md).
+    #[arg(long)]
+    pub no_language_centres: bool,
     /// Embedding model for every language (as for `enrich`; the model is made for it).
     #[arg(long, default_value = "multilingual-e5-small")]
     pub embedder: String,
@@ -260,6 +264,7 @@ impl LearnArgs {
                 .map(|l| l.trim().to_lowercase())
                 .filter(|l| !l.is_empty())
                 .collect(),
+            language_centres: !self.no_language_centres,
             ..LearnOptions::default()
         }
     }

@@ -7,6 +7,7 @@
 //! zero-shot method with calibrated scores; `lede learn` (see `learn`) fits `w`, `b` and `prior` on
 //! tagged articles and `a`, `c` on their held-out predictions. Each subject gets its own
 //! probability (multi-label): an article can be about two things, or about none of them.
+use super::centre::LanguageCentres;
 use super::lexical::{Lexicon, GRAM};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -124,6 +125,9 @@ pub struct HeadWeights {
     pub platt: Platt,
     /// Weights over the article's character grams, where training found they pay.
     pub lexical: Option<LexicalWeights>,
+    /// The language centres the article vector is taken from before the head reads it (a head
+    /// trained on centred vectors; none: it reads the vector as it is).
+    pub centres: Option<LanguageCentres>,
 }
 
 /// A head's weights over an article's character grams (`lexical`): the surface evidence beside
@@ -167,13 +171,15 @@ impl HeadWeights {
             prior: 1.0,
             platt,
             lexical: None,
+            centres: None,
         }
     }
 
     /// Each subject's calibrated probability for an article in `language` (its vector `x`, vote
     /// shares, and text parts for a head that reads words): from this head, or the head for the
     /// other languages, or for a language whose words are read beside such a head the blend of
-    /// both ([`blend`]).
+    /// both ([`blend`]); the vector taken from its language's centre first where the head was
+    /// trained so.
     pub fn probabilities_for(
         &self,
         x: &[f32],
@@ -181,6 +187,8 @@ impl HeadWeights {
         text: &[&str],
         language: &str,
     ) -> Vec<f32> {
+        let centred = self.centres.as_ref().map(|c| c.centre(x, language));
+        let x = centred.as_deref().unwrap_or(x);
         let head = self.for_language(language);
         let p = head.probabilities(x, shares, &head.grams(text, language));
         match head
@@ -298,6 +306,10 @@ pub struct EmbedderHead {
     /// The head, without grams, for articles in the other languages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other_languages: Option<Box<EmbedderHead>>,
+    /// The language centres file (JSON, [`LanguageCentres`]) of a head trained on centred
+    /// article vectors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub centres: Option<String>,
     /// Length of the embedder's vectors.
     pub dim: usize,
     /// Weight of the zero-shot evidence.
@@ -385,6 +397,32 @@ fn read_head(
         }
         _ => None,
     };
+    let centres = match &h.centres {
+        Some(file) => {
+            let Some(text) = data.get(file) else {
+                return Err(bad_model(dir, format!("{file} has no checksum")));
+            };
+            let c: LanguageCentres = serde_json::from_slice(text)
+                .map_err(|e| bad_model(dir, format!("{file}: not language centres: {e}")))?;
+            if let Some((l, v)) = c
+                .languages
+                .iter()
+                .chain([(&String::from("other"), &c.other)])
+                .find(|(_, v)| v.len() != h.dim)
+            {
+                return Err(bad_model(
+                    dir,
+                    format!(
+                        "{file}: the centre of {l:?} has {} values, the head's vectors {}",
+                        v.len(),
+                        h.dim
+                    ),
+                ));
+            }
+            Some(c)
+        }
+        None => None,
+    };
     let floats: Vec<f32> = bytes
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -403,6 +441,7 @@ fn read_head(
             languages: h.gram_languages.clone(),
             other_languages,
         }),
+        centres,
     })
 }
 
@@ -421,6 +460,13 @@ fn write_head(stem: &str, h: &HeadWeights, files: &mut Vec<(String, Vec<u8>)>) -
         files.push((name.clone(), write_lexicon(&l.lexicon)));
         name
     });
+    let centres = h.centres.as_ref().map(|c| {
+        let name = format!("centres-{stem}.json");
+        let mut json = serde_json::to_vec(c).expect("centres serialise");
+        json.push(b'\n');
+        files.push((name.clone(), json));
+        name
+    });
     let (gram_languages, other) = match &h.lexical {
         Some(l) => (l.languages.clone(), l.other_languages.as_deref()),
         None => (Vec::new(), None),
@@ -430,6 +476,7 @@ fn write_head(stem: &str, h: &HeadWeights, files: &mut Vec<(String, Vec<u8>)>) -
         lexicon,
         gram_languages,
         other_languages: other.map(|o| Box::new(write_head(&format!("{stem}-other"), o, files))),
+        centres,
         dim: h.dim,
         prior: h.prior,
         platt: h.platt,
@@ -477,6 +524,10 @@ const SHIPPED_IPTC: &[(&str, &[u8])] = &[
     (
         "weights-0-other.bin",
         include_bytes!("../../../models/iptc/iptc-top/weights-0-other.bin"),
+    ),
+    (
+        "centres-0.json",
+        include_bytes!("../../../models/iptc/iptc-top/centres-0.json"),
     ),
 ];
 
@@ -757,6 +808,51 @@ mod tests {
         assert!(
             err.contains("lexicon-0.json does not match its checksum"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_head_trained_on_centred_vectors_reads_its_centres_back_and_centres_what_it_scores() {
+        let centres = LanguageCentres {
+            source: super::super::centre::SOURCE.into(),
+            languages: BTreeMap::from([("de".to_string(), vec![0.0, 0.0, 0.6])]),
+            other: vec![0.0, 0.0, 0.3],
+        };
+        let mut hs = heads();
+        let h = hs.values_mut().next().unwrap();
+        h.w[5] = 1.0;
+        let plain = h.clone();
+        h.centres = Some(centres);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m");
+        TopicModel::write(&path, card(), &hs, Vec::new()).unwrap();
+        assert!(path.join("centres-0.json").is_file());
+        let m = TopicModel::load(&path).unwrap();
+        assert_eq!(m.heads, hs);
+        // The head weighs the third dimension for the second subject: a German article leaning
+        // there as far as German articles do scores as an article in a language without a
+        // centre that leans there only as far as the mean of the centres; read plainly, higher.
+        let h = m.heads.values().next().unwrap();
+        let shares = [0.5, 0.5];
+        let de = h.probabilities_for(&[0.6, 0.0, 0.8], &shares, &[], "de");
+        let cs = h.probabilities_for(&[0.6, 0.0, 0.5], &shares, &[], "cs");
+        assert!((de[1] - cs[1]).abs() < 1e-6, "{de:?} {cs:?}");
+        let plain = plain.probabilities_for(&[0.6, 0.0, 0.8], &shares, &[], "de");
+        assert!(plain[1] > de[1] + 0.05, "{plain:?} {de:?}");
+        // Centres of another length than the head's vectors are refused, by file.
+        let json = std::fs::read_to_string(path.join("centres-0.json")).unwrap();
+        let short: String = json.replacen("[0.0,0.0,0.6]", "[0.0,0.6]", 1);
+        assert_ne!(json, short);
+        std::fs::write(path.join("centres-0.json"), &short).unwrap();
+        let mut card: ModelCard =
+            serde_json::from_slice(&std::fs::read(path.join(MODEL_FILE)).unwrap()).unwrap();
+        card.files
+            .insert("centres-0.json".into(), sha256_hex(short.as_bytes()));
+        std::fs::write(path.join(MODEL_FILE), serde_json::to_vec(&card).unwrap()).unwrap();
+        let e = TopicModel::load(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("centres-0.json") && e.contains("\"de\" has 2 values"),
+            "{e}"
         );
     }
 

@@ -54,6 +54,9 @@ pub struct LearnOptions {
     pub gram_languages: Vec<String>,
     /// Probability at or above which a subject counts as given (per-tag F1 in the report).
     pub threshold: f32,
+    /// Whether article vectors are taken from their language's centre (`centre`) before the head
+    /// learns from and reads them, so that it cannot learn a language for a subject.
+    pub language_centres: bool,
 }
 
 impl Default for LearnOptions {
@@ -66,6 +69,7 @@ impl Default for LearnOptions {
             gram_penalties: vec![1e-6, 1e-5, 1e-4],
             gram_languages: Vec::new(),
             threshold: super::DEFAULT_THRESHOLD,
+            language_centres: true,
         }
     }
 }
@@ -259,6 +263,7 @@ fn fit_weights(
             languages: options.gram_languages.clone(),
             other_languages: None,
         }),
+        centres: None,
     }
 }
 

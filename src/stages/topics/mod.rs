@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 pub mod anchor;
+pub mod centre;
 pub mod head;
 pub mod learn;
 pub mod lexical;
