@@ -64,21 +64,33 @@ pub fn candidates(language: &str) -> Vec<Candidate> {
     out
 }
 
-/// The description written for each (subject id, language).
-fn descriptions() -> HashMap<(String, String), String> {
-    #[derive(Deserialize)]
-    struct Row {
-        id: String,
-        lang: String,
-        description: String,
-    }
+/// One subject in one language as `SUBJECTS_JSONL` writes it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Subject {
+    /// The IPTC id (`medtop:...`).
+    pub id: String,
+    /// One of `LANGUAGES`.
+    pub lang: String,
+    /// What news on the subject covers.
+    pub description: String,
+    /// Invented example first sentences.
+    pub examples: Vec<String>,
+}
+
+/// Every row of `SUBJECTS_JSONL`, in file order.
+pub fn subjects() -> Vec<Subject> {
     SUBJECTS_JSONL
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let r: Row = serde_json::from_str(l).expect("shipped subject descriptions parse");
-            ((r.id, r.lang), r.description)
-        })
+        .map(|l| serde_json::from_str(l).expect("shipped subject descriptions parse"))
+        .collect()
+}
+
+/// The description written for each (subject id, language).
+fn descriptions() -> HashMap<(String, String), String> {
+    subjects()
+        .into_iter()
+        .map(|r| ((r.id, r.lang), r.description))
         .collect()
 }
 

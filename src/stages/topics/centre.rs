@@ -14,7 +14,7 @@
 //! written for each IPTC subject in models/iptc/subjects.jsonl (every top-level and second-level
 //! subject, in en, de, fr, pl), so no subject mix leans any centre. An article in a language
 //! without one is centred on the mean of them.
-use super::anchor::SUBJECTS_JSONL;
+use super::anchor::subjects;
 use super::normalize;
 use crate::model::embed::{Embedder, TextKind};
 use crate::Result;
@@ -41,16 +41,7 @@ impl LanguageCentres {
     /// make an article, its vector the normalised mean of theirs (as an article's is); a
     /// language's centre is the mean of its articles' vectors.
     pub fn measure(embedder: &dyn Embedder) -> Result<LanguageCentres> {
-        #[derive(Deserialize)]
-        struct Row {
-            lang: String,
-            examples: Vec<String>,
-        }
-        let rows: Vec<Row> = SUBJECTS_JSONL
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).expect("shipped subject examples parse"))
-            .collect();
+        let rows = subjects();
         let texts: Vec<&str> = rows
             .iter()
             .flat_map(|r| r.examples.iter().map(String::as_str))
