@@ -246,7 +246,7 @@ fn bench(c: &mut Criterion) {
                 let cvecs: Vec<Vec<f32>> =
                     p.candidates.iter().map(|c| vec_of(&c.surface)).collect();
                 let kws = keywords::select_keywords(&p.candidates, &cvecs, &doc, &kw);
-                let shares = topics::vote_shares(&topic_parts, &space);
+                let shares = topics::vote_shares(&topic_parts, &p.language, &space);
                 let evidence = topics::branch_shares(&taxonomy, &shares);
                 let probs =
                     topics::probabilities(&taxonomy, &shares, &evidence, &doc, &[], "en", &head);

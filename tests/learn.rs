@@ -333,25 +333,25 @@ fn first_topics_of_tagged(extra: &[&str]) -> Vec<(String, Vec<String>, String)> 
 
 #[test]
 fn a_bare_sport_tag_takes_the_sports_reports() {
-    // samples/site-tags.txt is four bare Polish names. Anchored, "Sport" borrows the description of
-    // IPTC's sport subject, so every sports report lands there; as a bare word it loses one to
-    // "Polityka".
-    let anchored = first_topics_of_tagged(&["--label-anchors"]);
-    let sport: Vec<_> = anchored
-        .iter()
-        .filter(|(_, tags, _)| tags.iter().any(|t| t == "Sport"))
-        .collect();
-    assert!(sport.len() >= 5, "{sport:?}");
-    for (id, _, first) in &sport {
-        assert_eq!(first, "Sport", "{id}");
-    }
-    let plain = first_topics_of_tagged(&[]);
-    assert!(
-        plain
+    // samples/site-tags.txt is four bare Polish names. A bare "Sport" sits near every Polish
+    // text; compared centred on the language (topics::LabelSpace) it takes the sports reports and
+    // no more, written as it is and anchored to IPTC's sport subject alike.
+    for flags in [&[][..], &["--label-anchors"][..]] {
+        let firsts = first_topics_of_tagged(flags);
+        let sport: Vec<_> = firsts
             .iter()
-            .any(|(_, tags, first)| tags.iter().any(|t| t == "Sport") && first != "Sport"),
-        "{plain:?}"
-    );
+            .filter(|(_, tags, _)| tags.iter().any(|t| t == "Sport"))
+            .collect();
+        assert!(sport.len() >= 5, "{sport:?}");
+        for (id, _, first) in &sport {
+            assert_eq!(first, "Sport", "{id} {flags:?}");
+        }
+        let right = firsts
+            .iter()
+            .filter(|(_, tags, first)| tags.contains(first))
+            .count();
+        assert!(right * 10 >= firsts.len() * 8, "{flags:?}: {firsts:?}");
+    }
 }
 
 #[test]

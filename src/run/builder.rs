@@ -153,7 +153,9 @@ impl Default for PipelineBuilder {
                     taxonomy: Arc::new(Taxonomy::iptc(2)),
                     options: TopicOptions::default(),
                     example_weight: 1.0,
-                    model: TopicModel::shipped_iptc().map(Arc::new),
+                    // A stale shipped head (only while scripts/train-iptc-head retrains it)
+                    // must not stop `lede learn`, which sets a topic stage of its own.
+                    model: TopicModel::try_shipped_iptc().ok().flatten().map(Arc::new),
                     anchor_labels: false,
                 }),
                 ..Options::default()

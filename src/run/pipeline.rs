@@ -14,6 +14,7 @@ use crate::stages::segment::{split_sentences, Sentence};
 use crate::stages::summary::abstractive::{AbstractiveOptions, AbstractiveSummarizer};
 use crate::stages::summary::extractive::{self, ExtractiveOptions};
 use crate::stages::summary::Summary;
+use crate::stages::topics::centre::LanguageCentres;
 use crate::stages::topics::head::{HeadWeights, ModelCard, TopicModel, MODEL_FORMAT};
 use crate::stages::topics::learn::{self, LearnOptions};
 use crate::stages::topics::{self, anchor, Taxonomy, TopicOptions};
@@ -34,7 +35,9 @@ pub const TOOL: &str = concat!("lede ", env!("CARGO_PKG_VERSION"));
 /// hubness, title weighted by topics::TITLE_WEIGHT. 3: topics scored by sentence votes, labels'
 /// descriptions embedded facet by facet. 4: topic scores are calibrated probabilities (a topic
 /// head over the vote shares and the article vector), reported from `--topic-threshold` up.
-pub const METHOD_REVISION: u32 = 4;
+/// 5: sentences and labels compared centred on their languages (topics::LabelSpace), without the
+/// hubness correction.
+pub const METHOD_REVISION: u32 = 5;
 
 /// Fewer prose words than this and an article is not tagged: a guess would be noise.
 const MIN_WORDS_TO_TAG: usize = 8;
@@ -134,8 +137,11 @@ impl EmbedderRouter {
 /// Label vectors of the topic vocabulary, one set per embedder.
 struct LabelIndex {
     text_vecs: HashMap<String, Vec<Vec<f32>>>,
-    /// Mean vector of topics::reference_texts() per embedder (flat vocabularies only).
-    references: HashMap<String, Vec<f32>>,
+    /// Each embedder's language centres (by `Embedder::id`), which a flat vocabulary's votes are
+    /// taken from; none for IPTC's tree.
+    centres: HashMap<String, LanguageCentres>,
+    /// The vocabulary's language, whose centre its labels are taken from.
+    language: String,
     /// `Taxonomy::hash` of the vocabulary as the label vectors see it (with anchored labels'
     /// borrowed descriptions): what the config fingerprint names.
     vectors_hash: String,
@@ -415,33 +421,20 @@ impl Enricher {
                     Self::anchor_labels(t, router, &*detector, options.cache_dir.as_deref())?;
                 let seen = anchored.as_ref().unwrap_or(&t.taxonomy);
                 let text_vecs = Self::label_vectors(seen, router, options.cache_dir.as_deref())?;
-                // A flat vocabulary's labels are corrected for how near they sit to text in
-                // general (topics::HUB_CORRECTION): the mean of the reference texts, embedded
-                // once per model and cached like the labels.
-                let mut references = HashMap::new();
-                if !t.taxonomy.hierarchical {
-                    let texts = topics::reference_texts();
-                    let texts: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
-                    let texts_hash = texts_hash(&texts);
-                    for e in router.all() {
-                        let key = format!("{}\nreference {texts_hash}\nquery", e.id());
-                        let vecs = cached_vectors(
-                            options.cache_dir.as_deref(),
-                            &key,
-                            texts.len(),
-                            || e.embed(&texts, TextKind::Query),
-                        )?;
-                        let mut m = vec![0f32; e.dim()];
-                        for v in &vecs {
-                            m.iter_mut().zip(v).for_each(|(a, x)| *a += x);
-                        }
-                        m.iter_mut().for_each(|a| *a /= vecs.len().max(1) as f32);
-                        references.insert(e.id().to_string(), m);
-                    }
-                }
+                // A flat vocabulary's sentences and labels are compared centred on their
+                // languages (topics::LabelSpace): the labels on the vocabulary's, detected from
+                // their texts. IPTC's tree is read as embedded (the shipped head, retrained on
+                // centred votes, was worse calibrated: benches/QUALITY.md).
+                let centres = if t.taxonomy.hierarchical {
+                    HashMap::new()
+                } else {
+                    Self::vote_centres(router, options.cache_dir.as_deref())?
+                };
+                let language = detector.detect(&seen.label_texts().join(", ")).code;
                 let mut index = LabelIndex {
                     spaces: HashMap::new(),
-                    references,
+                    centres,
+                    language,
                     text_vecs,
                     heads: HashMap::new(),
                     learned: "zero-shot".into(),
@@ -523,6 +516,41 @@ impl Enricher {
             .entry(language.to_string())
             .or_insert_with(|| self.fingerprint(language))
             .clone()
+    }
+
+    /// Each embedder's language centres (`topics::centre`), by `Embedder::id`: the shipped IPTC
+    /// head's where it was trained on the embedder's weights (the default embedder, so a default
+    /// run embeds nothing for them), measured on the IPTC example sentences otherwise (cached
+    /// like label vectors). A flat vocabulary's votes and a head `lede learn` trains on it read the
+    /// same centres.
+    fn vote_centres(
+        router: &EmbedderRouter,
+        cache_dir: Option<&std::path::Path>,
+    ) -> crate::Result<HashMap<String, LanguageCentres>> {
+        // A stale shipped head (while it is retrained) leaves the centres to be measured.
+        let shipped = TopicModel::try_shipped_iptc().ok().flatten();
+        let mut out = HashMap::new();
+        for e in router.all() {
+            let own = shipped
+                .as_ref()
+                .and_then(|m| m.heads.get(e.weights_id()))
+                .filter(|h| h.dim == e.dim())
+                .and_then(|h| h.centres.clone());
+            let centres = match own {
+                Some(c) => c,
+                None => {
+                    let texts = LanguageCentres::texts();
+                    let texts: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
+                    let key = format!("{}\nlanguage centres {}\nquery", e.id(), texts_hash(&texts));
+                    let vecs = cached_vectors(cache_dir, &key, texts.len(), || {
+                        e.embed(&texts, TextKind::Query)
+                    })?;
+                    LanguageCentres::from_vectors(&vecs, e.dim())
+                }
+            };
+            out.insert(e.id().to_string(), centres);
+        }
+        Ok(out)
     }
 
     /// The vocabulary as its label vectors should see it, and what was anchored: each bare tag name
@@ -613,6 +641,7 @@ impl Enricher {
         let spaces = Self::label_vectors(&trained, router, cache_dir)?
             .into_iter()
             .map(|(id, vecs)| {
+                // IPTC's tree: read as embedded.
                 let space = topics::LabelSpace::new(&trained, vecs, &none, 0.0, None);
                 (id, space)
             })
@@ -733,7 +762,7 @@ impl Enricher {
                         text_vecs.clone(),
                         ex,
                         t.example_weight,
-                        index.references.get(id).map(|r| r.as_slice()),
+                        index.centres.get(id).map(|c| (c, index.language.as_str())),
                     ),
                 )
             })
@@ -888,8 +917,11 @@ impl Enricher {
                     else {
                         continue;
                     };
-                    let shares =
-                        topics::vote_shares(&vecs.weighted_parts(topics::TITLE_WEIGHT), space);
+                    let shares = topics::vote_shares(
+                        &vecs.weighted_parts(topics::TITLE_WEIGHT),
+                        &p.language.code,
+                        space,
+                    );
                     examples
                         .entry(e.id().to_string())
                         .or_default()
@@ -952,7 +984,11 @@ impl Enricher {
                 continue;
             };
             let centres = if options.language_centres {
-                let c = topics::centre::LanguageCentres::measure(e.as_ref())?;
+                // The votes' centres where they have them, so the head and its evidence agree.
+                let c = match index.centres.get(e.id()) {
+                    Some(c) => c.clone(),
+                    None => topics::centre::LanguageCentres::measure(e.as_ref())?,
+                };
                 for x in ex.iter_mut() {
                     x.x = c.centre(&x.x, &x.language);
                 }
@@ -1617,7 +1653,7 @@ impl Enricher {
                 match (&article_vecs, index.spaces.get(embedder.id())) {
                     (Some(vecs), Some(space)) => {
                         let parts = vecs.weighted_parts(topics::TITLE_WEIGHT);
-                        let shares = topics::vote_shares(&parts, space);
+                        let shares = topics::vote_shares(&parts, &language.code, space);
                         let x = vecs.with_title(topics::TITLE_WEIGHT);
                         let roots = topics::top_level(&t.taxonomy).len();
                         let zero_shot = HeadWeights::zero_shot(roots, x.len(), t.options.zero_shot);
@@ -1628,7 +1664,7 @@ impl Enricher {
                             (Some(own), Some(_)) => own.spaces.get(embedder.id()).map(|s| {
                                 topics::branch_shares(
                                     &own.taxonomy,
-                                    &topics::vote_shares(&parts, s),
+                                    &topics::vote_shares(&parts, &language.code, s),
                                 )
                             }),
                             _ => None,

@@ -37,17 +37,25 @@ pub struct LanguageCentres {
 }
 
 impl LanguageCentres {
+    /// The texts the centres are measured on: every example sentence of
+    /// models/iptc/subjects.jsonl, in file order (`from_vectors` reads their vectors back).
+    pub fn texts() -> Vec<String> {
+        subjects().into_iter().flat_map(|r| r.examples).collect()
+    }
+
     /// Measures the centres with `embedder`: each subject's example sentences in one language
     /// make an article, its vector the normalised mean of theirs (as an article's is); a
     /// language's centre is the mean of its articles' vectors.
     pub fn measure(embedder: &dyn Embedder) -> Result<LanguageCentres> {
-        let rows = subjects();
-        let texts: Vec<&str> = rows
-            .iter()
-            .flat_map(|r| r.examples.iter().map(String::as_str))
-            .collect();
+        let texts = Self::texts();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
         let vecs = embedder.embed(&texts, TextKind::Query)?;
-        let dim = embedder.dim();
+        Ok(Self::from_vectors(&vecs, embedder.dim()))
+    }
+
+    /// The centres from the vectors of [`texts`](Self::texts), in their order.
+    pub fn from_vectors(vecs: &[Vec<f32>], dim: usize) -> LanguageCentres {
+        let rows = subjects();
         let mut sums: BTreeMap<String, (Vec<f64>, usize)> = BTreeMap::new();
         let mut at = 0;
         for r in &rows {
@@ -77,11 +85,11 @@ impl LanguageCentres {
             .iter()
             .map(|o| (o / languages.len().max(1) as f64) as f32)
             .collect();
-        Ok(LanguageCentres {
+        LanguageCentres {
             source: SOURCE.into(),
             languages,
             other,
-        })
+        }
     }
 
     /// The centre an article in `language` is taken from.

@@ -416,18 +416,6 @@ pub fn normalize(v: &mut [f32]) {
 /// short, punning titles should not decide (measured in benches/QUALITY.md).
 pub const TITLE_WEIGHT: f32 = 0.5;
 
-/// How much of a label's similarity to text in general (the mean of the reference texts) is taken
-/// off its score, for labels known only by their text in a flat vocabulary. A short label ("Sport")
-/// sits near every text and otherwise wins articles about anything (the "hub" problem of
-/// nearest-neighbour search in embedding spaces); measured in benches/QUALITY.md.
-pub const HUB_CORRECTION: f32 = 0.5;
-
-/// Texts that stand for "text in general" when a label's hubness is measured: every IPTC Media Topic
-/// ("label: definition", English), i.e. a sentence about each subject the news covers.
-pub fn reference_texts() -> Vec<String> {
-    Taxonomy::iptc(6).label_texts()
-}
-
 /// Each label's vector as a subject. With narrower labels (IPTC): the mean of its own text's
 /// vector and the vectors of every narrower label's name (each L2-normalised first): IPTC's
 /// definitions of broad subjects are abstract ("All forms of arts, entertainment, cultural heritage
@@ -485,28 +473,39 @@ pub fn subject_vectors(
 }
 
 /// The labels of a vocabulary as vectors ready for scoring, with each label's ancestors where the
-/// vocabulary is a tree and each label's hub correction where it is flat.
+/// vocabulary is a tree, and the language centres sentences and labels are taken from.
+///
+/// In a flat vocabulary (a site's own) both sides are centred (`centre::LanguageCentres`): a label
+/// on the centre of the vocabulary's language, a sentence on its article's. A multilingual embedder
+/// puts every text of a language near that language's centre, and a short label ("Sport",
+/// "Polska") sits near it too: by raw cosine it is near every article of its language and wins
+/// articles about anything (the "hub" problem of nearest-neighbour search). Centred, what is left
+/// of each vector is what it is about. This replaced a correction by each label's similarity to a
+/// set of reference texts, with better first topics for every wording of a site's vocabulary
+/// (benches/QUALITY.md). IPTC's tree is read as embedded: the shipped head, retrained on centred
+/// votes, was no more often right and was worse calibrated.
 #[derive(Debug, Clone)]
 pub struct LabelSpace {
-    /// Each label's vector, L2-normalised.
+    /// Each label's vector, centred and L2-normalised.
     pub vecs: Vec<Vec<f32>>,
     /// Indices of each label's ancestors in the vocabulary (empty in a flat one).
     ancestors: Vec<Vec<usize>>,
-    /// Taken off each label's cosine (0 for labels with examples, and in a tree).
-    bias: Vec<f32>,
+    /// The centres sentences are taken from (`vote_shares`), where labels were.
+    centres: Option<centre::LanguageCentres>,
 }
 
 impl LabelSpace {
     /// `text_vecs[i]` embeds label i's text; `example_means[i]` is the normalised mean vector of its
     /// examples (from the vocabulary file or from articles tagged by hand), added with
-    /// `example_weight`. `reference` is the mean vector of `reference_texts()`, needed for a flat
-    /// vocabulary only.
+    /// `example_weight`. `centring`: the embedder's language centres and the vocabulary's
+    /// language, its labels' centre, for a flat vocabulary; `None` reads the vectors as embedded
+    /// (IPTC's tree).
     pub fn new(
         taxonomy: &Taxonomy,
         text_vecs: Vec<Vec<f32>>,
         example_means: &[Option<Vec<f32>>],
         example_weight: f32,
-        reference: Option<&[f32]>,
+        centring: Option<(&centre::LanguageCentres, &str)>,
     ) -> LabelSpace {
         let vecs: Vec<Vec<f32>> = text_vecs
             .into_iter()
@@ -518,17 +517,10 @@ impl LabelSpace {
                     }
                 }
                 normalize(&mut v);
-                v
-            })
-            .collect();
-        // In a tree the path mean already keeps narrow labels in their branch; with examples a
-        // label stands in article space, where the correction measured worse.
-        let bias = vecs
-            .iter()
-            .zip(example_means)
-            .map(|(v, ex)| match reference {
-                Some(r) if !taxonomy.hierarchical && ex.is_none() => HUB_CORRECTION * dot(v, r),
-                _ => 0.0,
+                match centring {
+                    Some((centres, language)) => centres.centre(&v, language),
+                    None => v,
+                }
             })
             .collect();
         let index: HashMap<&str, usize> = taxonomy
@@ -551,7 +543,7 @@ impl LabelSpace {
         LabelSpace {
             vecs,
             ancestors,
-            bias,
+            centres: centring.map(|(c, _)| c.clone()),
         }
     }
 }
@@ -561,30 +553,44 @@ impl LabelSpace {
 /// Measured in benches/QUALITY.md: 0.005 to 0.02 score alike, 0.05 loses.
 pub const VOTE_TEMPERATURE: f32 = 0.01;
 
+/// [`VOTE_TEMPERATURE`] for centred vectors (a flat vocabulary, see `LabelSpace`): centred, a
+/// sentence's cosines to the labels spread 3.5 to 5 times as wide (measured on the topic sets),
+/// so the same sharpness needs a wider scale. 0.02 to 0.05 give alike first topics; 0.03 gave
+/// the better calibrated scores across sets (benches/QUALITY.md).
+pub const CENTRED_VOTE_TEMPERATURE: f32 = 0.03;
+
 /// Each label's share of the article's sentence votes (0 to 1, summing to 1 over the labels), in
 /// vocabulary order; all zero when no part has a vector. `parts` are the article's sentence vectors,
-/// each with its weight (the title at `TITLE_WEIGHT`); zero vectors are skipped.
+/// each with its weight (the title at `TITLE_WEIGHT`); zero vectors are skipped. `language` is the
+/// article's: its sentences are centred on it (see `LabelSpace`).
 ///
 /// Each sentence votes: a softmax over the labels of its scores, so a sentence gives most of its
 /// weight to the labels it is nearest. A label's share is the part of the article that is about
 /// it. An article about two things gives both a share, where the mean of its sentences sits
 /// between them and near neither; measured in benches/QUALITY.md. A sentence's score for a label
-/// is its cosine to the label, less the label's hub correction in a flat vocabulary; in a tree
+/// is its cosine to the label (both centred, in a flat vocabulary); in a tree
 /// (IPTC) it is the mean of the cosines along the label's path from the top, so a narrow label
 /// wins only inside a branch that fits. Without that, narrow labels whose text happens to sit near
 /// everything ("leisure", "retirement") won unrelated articles.
-pub fn vote_shares(parts: &[(&[f32], f32)], space: &LabelSpace) -> Vec<f32> {
+pub fn vote_shares(parts: &[(&[f32], f32)], language: &str, space: &LabelSpace) -> Vec<f32> {
     let n = space.vecs.len();
     let mut shares = vec![0f32; n];
     let mut total = 0f32;
     let mut cosines = vec![0f32; n];
     let mut scores = vec![0f32; n];
+    let temperature = if space.centres.is_some() {
+        CENTRED_VOTE_TEMPERATURE
+    } else {
+        VOTE_TEMPERATURE
+    };
     for &(part, weight) in parts {
         if weight <= 0.0 || part.iter().all(|x| *x == 0.0) {
             continue;
         }
-        for ((c, v), b) in cosines.iter_mut().zip(&space.vecs).zip(&space.bias) {
-            *c = dot(part, v) - b;
+        let centred = space.centres.as_ref().map(|c| c.centre(part, language));
+        let part = centred.as_deref().unwrap_or(part);
+        for (c, v) in cosines.iter_mut().zip(&space.vecs) {
+            *c = dot(part, v);
         }
         for ((s, above), c) in scores.iter_mut().zip(&space.ancestors).zip(&cosines) {
             let sum: f32 = c + above.iter().map(|&a| cosines[a]).sum::<f32>();
@@ -593,7 +599,7 @@ pub fn vote_shares(parts: &[(&[f32], f32)], space: &LabelSpace) -> Vec<f32> {
         let top = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let mut z = 0f32;
         for s in scores.iter_mut() {
-            *s = ((*s - top) / VOTE_TEMPERATURE).exp();
+            *s = ((*s - top) / temperature).exp();
             z += *s;
         }
         for (share, s) in shares.iter_mut().zip(&scores) {

@@ -86,7 +86,7 @@ fn a_broad_subject_is_matched_by_what_it_covers() {
     let article = [0.2, 0.7, 0.68];
     let plain = LabelSpace::new(&t, text_vecs.clone(), &vec![None; n], 2.0, None);
     let top = |s: &LabelSpace| {
-        t.labels[argmax(&vote_shares(&[(&article, 1.0)], s))]
+        t.labels[argmax(&vote_shares(&[(&article, 1.0)], "en", s))]
             .id
             .clone()
     };
@@ -208,12 +208,12 @@ fn an_article_about_two_things_gives_both_a_share() {
         (&[0.6, 0.8], 0.5),
         (&[0.0, 0.0], 1.0), // a text without a vector does not vote
     ];
-    let shares = vote_shares(&parts, &space);
+    let shares = vote_shares(&parts, "en", &space);
     assert!(
         (shares[0] - 0.4).abs() < 1e-4 && (shares[1] - 0.6).abs() < 1e-4,
         "{shares:?}"
     );
-    assert_eq!(vote_shares(&[], &space), vec![0.0, 0.0]);
+    assert_eq!(vote_shares(&[], "en", &space), vec![0.0, 0.0]);
     assert_eq!(t.label_texts()[0], "X: d");
 }
 
@@ -278,8 +278,8 @@ fn a_narrow_label_wins_only_inside_a_branch_that_fits() {
     article[officiating] = 0.60;
     article[lifestyle] = 0.1;
     article[leisure] = 0.62;
-    let space = LabelSpace::new(&t, text_vecs, &vec![None; n], 2.0, Some(&article));
-    let shares = vote_shares(&[(&article, 1.0)], &space);
+    let space = LabelSpace::new(&t, text_vecs, &vec![None; n], 2.0, None);
+    let shares = vote_shares(&[(&article, 1.0)], "en", &space);
     // Path means 0.55 against sport's 0.50: five temperatures apart, nearly the whole vote.
     assert_eq!(argmax(&shares), officiating);
     assert!(shares[officiating] > 0.99, "{shares:?}");
@@ -297,32 +297,27 @@ fn a_narrow_label_wins_only_inside_a_branch_that_fits() {
 }
 
 #[test]
-fn a_label_near_all_text_is_corrected_in_a_flat_vocabulary() {
-    let (_d, p) = file("t.txt", "Sport\nSecurity\n");
+fn a_label_near_all_text_of_its_language_wins_nothing_once_both_are_centred() {
+    let (_d, p) = file("t.txt", "Sport\nBezpieczeństwo\n");
     let t = Taxonomy::from_file(&p).unwrap();
-    // "Sport" sits near text in general (the reference), "Security" less so; the article is
-    // a little nearer "Sport" by raw cosine.
-    let reference = [0.9, 0.1, 0.0];
-    let article = [0.7, 0.0, 0.714];
-    let labels = vec![vec![0.8, 0.0, 0.6], vec![0.0, 0.2, 0.98]];
-    let plain = LabelSpace::new(&t, labels.clone(), &[None, None], 2.0, None);
-    let top = |s: &LabelSpace| {
-        t.labels[argmax(&vote_shares(&[(&article, 1.0)], s))]
+    // Every Polish text sits near the language's centre (e_0), and the bare name "Sport" with
+    // it; "Bezpieczeństwo" (security) is described away from it. An article about security is
+    // nearer "Sport" by raw cosine, because both are Polish.
+    let polish = centre::LanguageCentres {
+        source: "test".into(),
+        languages: BTreeMap::from([("pl".to_string(), vec![0.9, 0.0, 0.0])]),
+        other: vec![0.9, 0.0, 0.0],
+    };
+    let article = [0.9, 0.0, 0.43];
+    let labels = vec![vec![0.95, 0.3, 0.0], vec![0.3, 0.0, 0.95]];
+    let top = |centring: Option<(&centre::LanguageCentres, &str)>| {
+        let space = LabelSpace::new(&t, labels.clone(), &[None, None], 2.0, centring);
+        t.labels[argmax(&vote_shares(&[(&article, 1.0)], "pl", &space))]
             .id
             .clone()
     };
-    assert_eq!(top(&plain), "Sport");
-    let corrected = LabelSpace::new(&t, labels.clone(), &[None, None], 2.0, Some(&reference));
-    assert_eq!(top(&corrected), "Security");
-    // A label learnt from examples is not corrected.
-    let learnt = LabelSpace::new(
-        &t,
-        labels,
-        &[Some(vec![1.0, 0.0, 0.0]), None],
-        0.0,
-        Some(&reference),
-    );
-    assert_eq!(top(&learnt), "Sport");
+    assert_eq!(top(None), "Sport");
+    assert_eq!(top(Some((&polish, "pl"))), "Bezpieczeństwo");
 }
 
 #[test]
