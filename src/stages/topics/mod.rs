@@ -486,11 +486,11 @@ pub fn subject_vectors(
 /// votes, was no more often right and was worse calibrated.
 #[derive(Debug, Clone)]
 pub struct LabelSpace {
-    /// Each label's vector, centred and L2-normalised.
+    /// Each label's vector, L2-normalised (and centred, in a flat vocabulary).
     pub vecs: Vec<Vec<f32>>,
     /// Indices of each label's ancestors in the vocabulary (empty in a flat one).
     ancestors: Vec<Vec<usize>>,
-    /// The centres sentences are taken from (`vote_shares`), where labels were.
+    /// The centres sentences are taken from (`vote_shares`), where the labels were centred.
     centres: Option<centre::LanguageCentres>,
 }
 
