@@ -187,6 +187,7 @@ impl BertEmbedder {
     }
 
     fn load(dir: &Path, spec: &ModelSpec, weights_sha: &str, batch: BatchOptions) -> Result<Self> {
+        pin_cpu_kernels();
         let model_err = |reason: String| Error::Model {
             model: spec.name.clone(),
             reason,
@@ -576,6 +577,23 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     } else {
         dot / (na * nb)
     }
+}
+
+/// Pins the CPU kernels libtorch's matrix products (Intel MKL) take to one code path, AVX2, where the
+/// CPU has it and the user has not chosen one (`MKL_CBWR`). MKL otherwise picks its path by CPU and
+/// by matrix shape: on an AVX-512 Xeon a text's vector changed in its last bits with the texts that
+/// shared its forward pass (tests/embedding_parity.rs failed there; it passes with the AVX2 path,
+/// as on AVX2-only CPUs), and so would scores and output bytes with the batch size or shard count.
+/// MKL reads the setting once, at its first call: this runs before any model loads (the binary
+/// calls it first thing; loading an embedder calls it too).
+pub fn pin_cpu_kernels() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        #[cfg(target_arch = "x86_64")]
+        if std::env::var_os("MKL_CBWR").is_none() && std::is_x86_feature_detected!("avx2") {
+            std::env::set_var("MKL_CBWR", "AVX2");
+        }
+    });
 }
 
 /// Caps the threads libtorch uses for model work in this process (default: every core). Shards or

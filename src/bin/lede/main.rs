@@ -21,6 +21,8 @@ const EXIT_TEMPORARY: u8 = 75;
 const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
+    // Before any thread or model exists: MKL reads it once (see the function).
+    lede::model::embed::pin_cpu_kernels();
     let cli = Cli::parse();
     let models_dir = cli.models_dir.clone();
     let store = Store::new(models_dir.clone().unwrap_or_else(store::default_models_dir));
