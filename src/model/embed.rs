@@ -585,7 +585,10 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 /// shared its forward pass (tests/embedding_parity.rs failed there; it passes with the AVX2 path,
 /// as on AVX2-only CPUs), and so would scores and output bytes with the batch size or shard count.
 /// MKL reads the setting once, at its first call: this runs before any model loads (the binary
-/// calls it first thing; loading an embedder calls it too).
+/// calls it first thing; loading an embedder calls it too). It sets an environment variable, which
+/// is only sound while no other thread reads the environment: a program using the library should
+/// call it at start-up, before it starts threads, as the binary does; the call in the loader is a
+/// fallback for programs that did not.
 pub fn pin_cpu_kernels() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {

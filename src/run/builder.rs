@@ -133,6 +133,8 @@ pub struct PipelineBuilder {
     precision: Precision,
     options: Options,
     abstractive: Vec<(String, PathBuf)>,
+    /// The topic stage is the default one, which scores with the shipped IPTC head.
+    shipped_topic_head: bool,
     generation: AbstractiveOptions,
     chunk_size: usize,
     word_classes: bool,
@@ -153,14 +155,15 @@ impl Default for PipelineBuilder {
                     taxonomy: Arc::new(Taxonomy::iptc(2)),
                     options: TopicOptions::default(),
                     example_weight: 1.0,
-                    // A stale shipped head (only while scripts/train-iptc-head retrains it)
-                    // must not stop `lede learn`, which sets a topic stage of its own.
-                    model: TopicModel::try_shipped_iptc().ok().flatten().map(Arc::new),
+                    // The shipped head: loaded by `build`, so its error is `build`'s, and a
+                    // stage set by `topics` (as `lede learn`'s) never reads it.
+                    model: None,
                     anchor_labels: false,
                 }),
                 ..Options::default()
             },
             abstractive: Vec::new(),
+            shipped_topic_head: true,
             generation: AbstractiveOptions::default(),
             chunk_size: DEFAULT_CHUNK_SIZE,
             word_classes: true,
@@ -236,6 +239,7 @@ impl PipelineBuilder {
     /// The topic stage: vocabulary and options; `None` turns it off.
     pub fn topics(mut self, topics: Option<TopicsConfig>) -> Self {
         self.options.topics = topics;
+        self.shipped_topic_head = false;
         self
     }
 
@@ -267,6 +271,11 @@ impl PipelineBuilder {
     pub fn build(self) -> Result<Pipeline> {
         let store = Store::new(self.models_dir.unwrap_or_else(store::default_models_dir));
         let mut options = self.options;
+        if self.shipped_topic_head {
+            if let Some(t) = options.topics.as_mut() {
+                t.model = TopicModel::try_shipped_iptc()?.map(Arc::new);
+            }
+        }
 
         if options.summary.is_none() && !self.abstractive.is_empty() {
             return Err(Error::Config(

@@ -140,7 +140,7 @@ struct LabelIndex {
     /// Each embedder's language centres (by `Embedder::id`), which a flat vocabulary's votes are
     /// taken from; none for IPTC's tree.
     centres: HashMap<String, LanguageCentres>,
-    /// The vocabulary's language, whose centre its labels are taken from.
+    /// The vocabulary's language, whose centre its labels are taken from (empty for IPTC's tree).
     language: String,
     /// `Taxonomy::hash` of the vocabulary as the label vectors see it (with anchored labels'
     /// borrowed descriptions): what the config fingerprint names.
@@ -425,12 +425,14 @@ impl Enricher {
                 // languages (topics::LabelSpace): the labels on the vocabulary's, detected from
                 // their texts. IPTC's tree is read as embedded (the shipped head, retrained on
                 // centred votes, was worse calibrated: benches/QUALITY.md).
-                let centres = if t.taxonomy.hierarchical {
-                    HashMap::new()
+                let (centres, language) = if t.taxonomy.hierarchical {
+                    (HashMap::new(), String::new())
                 } else {
-                    Self::vote_centres(router, options.cache_dir.as_deref())?
+                    (
+                        Self::vote_centres(router, options.cache_dir.as_deref())?,
+                        detector.detect(&seen.label_texts().join(", ")).code,
+                    )
                 };
-                let language = detector.detect(&seen.label_texts().join(", ")).code;
                 let mut index = LabelIndex {
                     spaces: HashMap::new(),
                     centres,
@@ -977,6 +979,17 @@ impl Enricher {
                 );
             }
         }
+        // The votes' centres where they have them (a flat vocabulary), so the head and its
+        // evidence agree; the same centres, cached, for IPTC's tree, whose votes are not centred.
+        let centres_by_embedder = if !options.language_centres || !index.centres.is_empty() {
+            None
+        } else {
+            Some(Self::vote_centres(
+                router,
+                self.options.cache_dir.as_deref(),
+            )?)
+        };
+        let centres_by_embedder = centres_by_embedder.as_ref().unwrap_or(&index.centres);
         let mut heads = BTreeMap::new();
         let mut metrics = BTreeMap::new();
         for e in router.all() {
@@ -984,11 +997,10 @@ impl Enricher {
                 continue;
             };
             let centres = if options.language_centres {
-                // The votes' centres where they have them, so the head and its evidence agree.
-                let c = match index.centres.get(e.id()) {
-                    Some(c) => c.clone(),
-                    None => topics::centre::LanguageCentres::measure(e.as_ref())?,
-                };
+                let c = centres_by_embedder
+                    .get(e.id())
+                    .cloned()
+                    .expect("vote_centres gives every embedder its centres");
                 for x in ex.iter_mut() {
                     x.x = c.centre(&x.x, &x.language);
                 }

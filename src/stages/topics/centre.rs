@@ -16,8 +16,6 @@
 //! without one is centred on the mean of them.
 use super::anchor::subjects;
 use super::normalize;
-use crate::model::embed::{Embedder, TextKind};
-use crate::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -43,17 +41,10 @@ impl LanguageCentres {
         subjects().into_iter().flat_map(|r| r.examples).collect()
     }
 
-    /// Measures the centres with `embedder`: each subject's example sentences in one language
-    /// make an article, its vector the normalised mean of theirs (as an article's is); a
-    /// language's centre is the mean of its articles' vectors.
-    pub fn measure(embedder: &dyn Embedder) -> Result<LanguageCentres> {
-        let texts = Self::texts();
-        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let vecs = embedder.embed(&texts, TextKind::Query)?;
-        Ok(Self::from_vectors(&vecs, embedder.dim()))
-    }
-
-    /// The centres from the vectors of [`texts`](Self::texts), in their order.
+    /// The centres from an embedder's vectors of [`texts`](Self::texts), in their order (as
+    /// queries): each subject's example sentences in one language make an article, its vector the
+    /// normalised mean of theirs (as an article's is); a language's centre is the mean of its
+    /// articles' vectors.
     pub fn from_vectors(vecs: &[Vec<f32>], dim: usize) -> LanguageCentres {
         let rows = subjects();
         let mut sums: BTreeMap<String, (Vec<f64>, usize)> = BTreeMap::new();
