@@ -705,7 +705,7 @@ impl EnrichArgs {
                 && self.learn_from.is_empty()
                 && !self.zero_shot_topics =>
             {
-                TopicModel::shipped_iptc()
+                TopicModel::try_shipped_iptc()?
             }
             None => None,
         };
