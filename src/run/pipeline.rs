@@ -981,15 +981,14 @@ impl Enricher {
         }
         // The votes' centres where they have them (a flat vocabulary), so the head and its
         // evidence agree; the same centres, cached, for IPTC's tree, whose votes are not centred.
-        let centres_by_embedder = if !options.language_centres || !index.centres.is_empty() {
-            None
-        } else {
-            Some(Self::vote_centres(
+        let centres_by_embedder = if options.language_centres && index.centres.is_empty() {
+            std::borrow::Cow::Owned(Self::vote_centres(
                 router,
                 self.options.cache_dir.as_deref(),
             )?)
+        } else {
+            std::borrow::Cow::Borrowed(&index.centres)
         };
-        let centres_by_embedder = centres_by_embedder.as_ref().unwrap_or(&index.centres);
         let mut heads = BTreeMap::new();
         let mut metrics = BTreeMap::new();
         for e in router.all() {
